@@ -1,0 +1,521 @@
+"""``AsyncConn``: the asyncio connection, the twin of ``Conn``.
+
+The connection's socket is registered with the running loop (``add_reader``, and
+``add_writer`` while output is blocked); the reader callback calls ``pgz_step`` and hands
+each event to the same ``Session`` the blocking ``Conn`` uses. No thread is involved per
+query: the executor only runs socket set-up, which cannot be made non-blocking in general
+(name resolution).
+
+Several tasks may share one ``AsyncConn``: each call queues its operation at once
+(pipelining) and awaits its own future. ``transaction()`` and ``stream()`` take the
+connection for their task: other tasks' calls wait until they end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any, Awaitable, Callable, Iterable, Sequence, TypeVar
+
+from pypgz import _native as N
+from pypgz import errors
+from pypgz.connect import (
+    Options,
+    connect_failure,
+    describe,
+    open_socket,
+    session_matches,
+    split_options,
+    startup_packet,
+)
+from pypgz.dsn import ConnectParams, Endpoint
+from pypgz.record import Record
+from pypgz.session import Op, Session, Statement
+from pypgz.statement import AsyncPreparedStatement
+from pypgz.transaction import AsyncTransaction, TransactionOptions
+
+T = TypeVar("T")
+
+# How long a cancelled query may take to come back before the connection is given up.
+CANCEL_GRACE = 5.0
+
+
+async def connect_async(dsn: str | None = None, **kwargs: Any) -> AsyncConn:
+    """Opens an asyncio connection; the arguments are those of ``pypgz.connect``."""
+    params, opts = split_options(dsn, kwargs)
+    failures: list[BaseException] = []
+    for ep in params.endpoints:
+        try:
+            conn = await _connect_endpoint(params, opts, ep)
+        except errors.ConnectionFailedError as e:
+            failures.append(e)
+            continue
+        if await _acceptable(conn, params.target_session_attrs):
+            return conn
+        await conn.close()
+        failures.append(errors.ConnectionFailedError(
+            f"server at {describe(ep)} is not {params.target_session_attrs} (target_session_attrs)"
+        ))
+    raise connect_failure(failures)
+
+
+async def _connect_endpoint(params: ConnectParams, opts: Options, ep: Endpoint) -> AsyncConn:
+    loop = asyncio.get_running_loop()
+    timeout = params.connect_timeout
+    started = time.monotonic()
+    # Name resolution and connect() may block: the one-off that goes to the executor.
+    sock = await loop.run_in_executor(None, open_socket, ep, timeout, params)
+    password = (params.password_for(ep) or "").encode()
+    native = N.NativeConn(sock.detach(), startup_packet(params), password)
+    conn = AsyncConn(_AsyncSession(native, opts.statement_cache_size), params, ep, opts, loop)
+    remaining = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+    try:
+        await asyncio.wait_for(conn._wait_op(conn._session.ops[0]), remaining)
+    except asyncio.TimeoutError:
+        conn.terminate()
+        raise errors.ConnectionFailedError(
+            f"could not connect to server at {describe(ep)}: timeout expired after {timeout:g} s during start-up"
+        ) from None
+    except errors.ConnectionLostError as e:
+        conn.terminate()
+        raise errors.ConnectionFailedError(f"could not connect to server at {describe(ep)}: {e}") from e
+    except BaseException:
+        conn.terminate()
+        raise
+    conn._session.ops[0].result_or_raise() if conn._session.ops else None
+    return conn
+
+
+async def _acceptable(conn: AsyncConn, attrs: str) -> bool:
+    if attrs == "any":
+        return True
+    ro = conn.get_parameter("default_transaction_read_only")
+    standby = conn.get_parameter("in_hot_standby")
+    if ro is None:
+        ro = await conn.fetchval("SHOW transaction_read_only")
+    if standby is None:
+        standby = "on" if await conn.fetchval("SELECT pg_is_in_recovery()") else "off"
+    return session_matches(attrs, ro == "on", standby == "on")
+
+
+class _AsyncSession(Session):
+    """A session whose finished operations resolve asyncio futures."""
+
+    def _wake(self, op: Op) -> None:
+        fut = op.waiter
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
+
+class AsyncConn:
+    """An asyncio PostgreSQL connection. Use ``await pypgz.connect_async()`` to make one."""
+
+    def __init__(self, session: _AsyncSession, params: ConnectParams, endpoint: Endpoint, opts: Options,
+                 loop: asyncio.AbstractEventLoop) -> None:
+        self._session = session
+        self._native = session.native
+        self._params = params
+        self._endpoint = endpoint
+        self._command_timeout = opts.command_timeout
+        self._loop = loop
+        self._fd = self._native.fd()
+        self._writing = False
+        self._reading = True
+        self._paused_for: Op | None = None
+        self._tx_depth = 0
+        self._closed = False
+        # The task holding the connection (a transaction block or a stream), and the others waiting.
+        self._owner: asyncio.Task[Any] | None = None
+        self._owner_depth = 0
+        self._owner_waiters: deque[asyncio.Future[None]] = deque()
+        loop.add_reader(self._fd, self._pump)
+
+    # ---- driving the core from the loop -----------------------------------------------------
+
+    def _pump(self) -> None:
+        """Steps the core until it waits for the socket, dispatching every event."""
+        native = self._native
+        session = self._session
+        while True:
+            ev = native.step()
+            if ev <= N.WANT_READ_WRITE:
+                self._want_write(ev != N.WANT_READ)
+                return
+            op = session.dispatch(ev)
+            if op is not None and op.waiter is not None and not op.waiter.done():
+                op.waiter.set_result(None)
+            if ev == N.EV_CLOSED:
+                self._detach()
+                return
+            if ev == N.EV_BATCH and self._paused_for is not None:
+                # A stream's consumer has not taken the previous batch: stop reading, so
+                # memory stays bounded; the server waits on its socket meanwhile.
+                self._stop_reading()
+                return
+
+    def _want_write(self, flag: bool) -> None:
+        if flag and not self._writing:
+            self._loop.add_writer(self._fd, self._pump)
+            self._writing = True
+        elif not flag and self._writing:
+            self._loop.remove_writer(self._fd)
+            self._writing = False
+
+    def _stop_reading(self) -> None:
+        if self._reading:
+            self._loop.remove_reader(self._fd)
+            self._reading = False
+
+    def _resume_reading(self) -> None:
+        if not self._reading and not self._session.closed:
+            self._loop.add_reader(self._fd, self._pump)
+            self._reading = True
+            self._loop.call_soon(self._pump)
+
+    def _detach(self) -> None:
+        """Unregisters the socket (it is closed or about to be)."""
+        if self._reading:
+            self._loop.remove_reader(self._fd)
+            self._reading = False
+        if self._writing:
+            self._loop.remove_writer(self._fd)
+            self._writing = False
+
+    def _submitted(self, op: Op) -> Op:
+        """Flushes a freshly queued operation and gives it a future to await."""
+        op.waiter = self._loop.create_future()
+        if op.finished:
+            op.waiter.set_result(None)
+        else:
+            self._pump()
+        return op
+
+    async def _wait_op(self, op: Op, timeout: float | None = None) -> Op:
+        """Awaits an operation. On a timeout or a cancellation of the waiting task, the query
+        is cancelled on the server and the connection drained back to idle (or closed if the
+        server does not answer in time)."""
+        if op.waiter is None:
+            self._submitted(op)
+        fut = op.waiter
+        assert fut is not None
+        try:
+            if timeout is None:
+                await asyncio.shield(fut)
+            else:
+                await asyncio.wait_for(asyncio.shield(fut), timeout)
+        except asyncio.TimeoutError:
+            await self._cancel_running(op)
+            raise errors.QueryTimeoutError(
+                f"query exceeded its timeout of {timeout} s and was cancelled"
+            ) from op.error
+        except asyncio.CancelledError:
+            if not op.finished:
+                self._loop.create_task(self._cancel_running(op))
+            raise
+        return op
+
+    async def _cancel_running(self, op: Op) -> None:
+        """Sends a CancelRequest for ``op`` if it is the running query, then waits (bounded)
+        for it to finish; closes the connection if it does not."""
+        if op.finished or self._session.closed:
+            return
+        if self._session.ops and self._session.ops[0] is op:
+            try:
+                await self._send_cancel()
+            except OSError:
+                pass
+        fut = op.waiter
+        assert fut is not None
+        try:
+            await asyncio.wait_for(asyncio.shield(fut), CANCEL_GRACE)
+        except asyncio.TimeoutError:
+            self._native.close()
+            self._session.connection_lost(errors.ConnectionLostError(
+                "the server did not answer a cancel request in time; the connection was closed"
+            ))
+            self._detach()
+
+    async def _send_cancel(self) -> None:
+        packet = self._native.cancel_packet()
+        ep = self._endpoint
+        loop = self._loop
+        if ep.is_unix:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.setblocking(False)
+            addr: Any = ep.socket_path
+        else:
+            infos = await loop.getaddrinfo(ep.address, ep.port, type=socket.SOCK_STREAM)
+            family, stype, proto, _, addr = infos[0]
+            s = socket.socket(family, stype, proto)
+            s.setblocking(False)
+        with s:
+            await asyncio.wait_for(loop.sock_connect(s, addr), CANCEL_GRACE)
+            await loop.sock_sendall(s, packet)
+            try:
+                await asyncio.wait_for(loop.sock_recv(s, 1), CANCEL_GRACE)
+            except (OSError, asyncio.TimeoutError):
+                pass
+
+    def cancel(self) -> Awaitable[None]:
+        """Asks the server to cancel the query running on this connection."""
+        return self._send_cancel()
+
+    # ---- holding the connection for one task ---------------------------------------------------
+
+    async def _gate(self) -> None:
+        """Waits while another task holds the connection (transaction block or stream)."""
+        while self._owner is not None and self._owner is not asyncio.current_task():
+            fut = self._loop.create_future()
+            self._owner_waiters.append(fut)
+            await fut
+
+    async def _hold(self) -> None:
+        await self._gate()
+        self._owner = asyncio.current_task()
+        self._owner_depth += 1
+
+    def _release_hold(self) -> None:
+        self._owner_depth -= 1
+        if self._owner_depth == 0:
+            self._owner = None
+            while self._owner_waiters:
+                fut = self._owner_waiters.popleft()
+                if not fut.done():
+                    fut.set_result(None)
+
+    # ---- lifetime ---------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> AsyncConn:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Closes the connection (Terminate, then the socket). Safe to call twice."""
+        self.terminate()
+
+    def terminate(self) -> None:
+        """Closes the connection at once."""
+        if self._closed:
+            return
+        self._closed = True
+        self._detach()
+        s = self._session
+        if not s.closed:
+            self._native.close()
+            s.connection_lost(errors.ConnectionClosedError("the connection was closed"))
+        s.closed = True
+        s.close_error = errors.ConnectionClosedError("the connection was closed")
+        self._native.free()
+
+    def is_closed(self) -> bool:
+        return self._closed or self._session.closed
+
+    def __del__(self) -> None:
+        if not self._closed:
+            try:
+                self._loop.call_soon_threadsafe(self.terminate)
+            except RuntimeError:
+                pass
+
+    def _timeout(self, timeout: float | None) -> float | None:
+        return self._command_timeout if timeout is None else timeout
+
+    async def _run(self, sql: str, args: Sequence[Any], timeout: float | None, *, kind: str = "fetch") -> Op:
+        """Runs an extended-protocol query, retrying once if its cached statement went stale,
+        and resolving values of types libpgz cannot decode."""
+        await self._gate()
+        t = self._timeout(timeout)
+        op = await self._wait_op(self._submitted(self._session.submit_query(sql, args, kind=kind)), t)
+        if op.error is not None and op.retryable:
+            op = await self._wait_op(self._submitted(self._session.submit_query(sql, args, kind=kind)), t)
+        if op.error is None and op.raw:
+            await self._resolve_raw(op, t)
+        return op.result_or_raise()
+
+    async def _resolve_raw(self, op: Op, timeout: float | None) -> None:
+        s = self._session
+        for column, type_oid, positions in s.raw_fixups(op):
+            conv = await self._wait_op(self._submitted(s.submit_text_conversion(type_oid, [v for _, v in positions])), timeout)
+            conv.result_or_raise()
+            s.apply_text(op, column, positions, [r[0] for r in conv.rows])
+
+    # ---- queries ---------------------------------------------------------------------------------
+
+    async def execute(self, sql: str, *args: Any, timeout: float | None = None) -> str:
+        """Runs a command; returns its status tag. Without arguments it uses the simple
+        protocol, so ``sql`` may hold several statements (the last tag is returned)."""
+        if args:
+            return (await self._run(sql, args, timeout, kind="execute")).tag
+        await self._gate()
+        op = await self._wait_op(self._submitted(self._session.submit_simple(sql)), self._timeout(timeout))
+        return op.result_or_raise().tag
+
+    async def executemany(self, sql: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None) -> None:
+        """Runs ``sql`` once per argument set, pipelined in one round trip; all or nothing."""
+        await self._gate()
+        t = self._timeout(timeout)
+        sets = list(args)
+        op = self._session.submit_many(sql, sets)
+        if op is None:
+            return
+        await self._wait_op(self._submitted(op), t)
+        if op.error is not None and op.retryable:
+            op = self._session.submit_many(sql, sets)
+            assert op is not None
+            await self._wait_op(self._submitted(op), t)
+        op.result_or_raise()
+
+    async def fetch(self, sql: str, *args: Any, timeout: float | None = None) -> list[Record]:
+        """All rows of a query."""
+        return (await self._run(sql, args, timeout)).rows
+
+    async def fetchrow(self, sql: str, *args: Any, timeout: float | None = None) -> Record | None:
+        """The first row, or None."""
+        rows = (await self._run(sql, args, timeout)).rows
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, *args: Any, column: int | str = 0, timeout: float | None = None) -> Any:
+        """One value of the first row (None if there is no row)."""
+        rows = (await self._run(sql, args, timeout)).rows
+        return rows[0][column] if rows else None
+
+    def stream(self, sql: str, *args: Any, batch_rows: int = 1000, timeout: float | None = None) -> AsyncIterator[Record]:
+        """Iterates over the rows of a query in batches of ``batch_rows`` with bounded memory.
+        The connection is held by this task until the iterator is exhausted or closed;
+        closing it early cancels the rest."""
+        if batch_rows <= 0:
+            raise ValueError("batch_rows must be positive")
+        return self._stream(sql, args, batch_rows, self._timeout(timeout))
+
+    async def _stream(self, sql: str, args: Sequence[Any], batch_rows: int, timeout: float | None) -> AsyncIterator[Record]:
+        await self._hold()
+        try:
+            await self._describe(sql, timeout)
+            pending: deque[list[Record]] = deque()
+            op = self._session.submit_query(sql, args, batch_rows=batch_rows, kind="stream")
+            op.on_batch = pending.append
+            self._paused_for = op
+            self._submitted(op)
+            try:
+                while True:
+                    while pending:
+                        batch = pending.popleft()
+                        self._resume_reading()
+                        for row in batch:
+                            yield row
+                    if op.finished:
+                        break
+                    await self._next_batch(op, pending, timeout)
+                op.result_or_raise()
+            finally:
+                self._paused_for = None
+                self._resume_reading()
+                if not op.finished and not self._session.closed:
+                    op.on_batch = None
+                    await self._cancel_running(op)
+        finally:
+            self._release_hold()
+
+    async def _next_batch(self, op: Op, pending: deque[list[Record]], timeout: float | None) -> None:
+        """Waits until the stream has a batch or has finished."""
+        fut = self._loop.create_future()
+
+        def arrived(rows: list[Record]) -> None:
+            pending.append(rows)
+            if not fut.done():
+                fut.set_result(None)
+
+        op.on_batch = arrived
+        done = op.waiter
+        assert done is not None
+        try:
+            waiter = asyncio.ensure_future(asyncio.wait([fut, done], return_when=asyncio.FIRST_COMPLETED))
+            await asyncio.wait_for(waiter, timeout)
+        except asyncio.TimeoutError:
+            await self._cancel_running(op)
+            raise errors.QueryTimeoutError("stream exceeded its timeout and was cancelled") from op.error
+        finally:
+            op.on_batch = pending.append
+
+    async def _describe(self, sql: str, timeout: float | None) -> Statement:
+        op = await self._wait_op(self._submitted(self._session.submit_prepare(sql)), timeout)
+        op.result_or_raise()
+        assert op.statement is not None
+        return op.statement
+
+    async def prepare(self, sql: str, *, timeout: float | None = None) -> AsyncPreparedStatement:
+        """Prepares a statement; the result reports its parameter and column types and runs it."""
+        await self._gate()
+        s = self._session
+        op = await self._wait_op(self._submitted(s.submit_prepare(sql, name=s.explicit_name())), self._timeout(timeout))
+        op.result_or_raise()
+        assert op.statement is not None
+        return AsyncPreparedStatement(self, op.statement)
+
+    async def _run_prepared(self, st: Statement, args: Sequence[Any], timeout: float | None) -> Op:
+        await self._gate()
+        op = await self._wait_op(self._submitted(self._session.submit_prepared(st, args)), self._timeout(timeout))
+        return op.result_or_raise()
+
+    def transaction(self, isolation: str | None = None, readonly: bool = False, deferrable: bool = False) -> AsyncTransaction:
+        """A transaction block (``async with``): commits on success, rolls back on an
+        exception; nested blocks become savepoints. Other tasks wait while it is open."""
+        return AsyncTransaction(self, TransactionOptions.make(isolation, readonly, deferrable))
+
+    # ---- information -------------------------------------------------------------------------
+
+    def get_server_pid(self) -> int:
+        return self._native.backend_pid()
+
+    @property
+    def backend_pid(self) -> int:
+        return self._native.backend_pid()
+
+    def get_parameter(self, name: str) -> str | None:
+        """A server parameter reported at start-up or on change (server_version, TimeZone, ...)."""
+        if self._closed:
+            return None
+        return self._native.parameter(name)
+
+    def get_parameters(self) -> dict[str, str]:
+        if self._closed:
+            return {}
+        return self._native.parameters()
+
+    def get_server_version(self) -> tuple[int, int]:
+        """(major, minor) of the server, e.g. (18, 1)."""
+        from pypgz.conn import _version_tuple
+
+        return _version_tuple(self.get_parameter("server_version") or "0")
+
+    @property
+    def server_version(self) -> int:
+        major, minor = self.get_server_version()
+        return major * 10000 + minor
+
+    @property
+    def transaction_status(self) -> str:
+        """"idle", "in_transaction", "in_error" (a failed transaction), or "closed"."""
+        if self.is_closed():
+            return "closed"
+        return {ord("I"): "idle", ord("T"): "in_transaction", ord("E"): "in_error"}.get(
+            self._native.transaction_status(), "unknown"
+        )
+
+    def is_in_transaction(self) -> bool:
+        return self.transaction_status in ("in_transaction", "in_error")
+
+    @property
+    def params(self) -> ConnectParams:
+        return self._params
+
+    def add_notice_handler(self, handler: Callable[[errors.PostgresNotice], None]) -> None:
+        self._session.notice_handlers.append(handler)
+
+    def remove_notice_handler(self, handler: Callable[[errors.PostgresNotice], None]) -> None:
+        self._session.notice_handlers.remove(handler)

@@ -1,0 +1,401 @@
+"""``Conn``: the blocking connection.
+
+Each call queues its operation on the session and then blocks in ``pgz_wait`` (poll(2)
+inside libpgz, with the GIL released) until the operation's events have arrived. A lock
+serialises calls, so one ``Conn`` shared by threads is safe; ``cancel()`` may be called
+from any thread.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any, Iterable, Sequence
+
+from pypgz import _native as N
+from pypgz import errors
+from pypgz.connect import (
+    Options,
+    connect_failure,
+    describe,
+    open_socket,
+    session_matches,
+    split_options,
+    startup_packet,
+)
+from pypgz.dsn import ConnectParams, Endpoint
+from pypgz.record import Record
+from pypgz.session import Op, Session, Statement, parse_rowcount
+from pypgz.statement import PreparedStatement
+from pypgz.transaction import Transaction, TransactionOptions
+
+# How long a cancelled query may take to come back before the connection is given up.
+CANCEL_GRACE = 5.0
+
+
+def connect(dsn: str | None = None, **kwargs: Any) -> Conn:
+    """Opens a blocking connection. ``dsn`` is a URL or key=value string; keyword
+    arguments (libpq names, plus ``statement_cache_size`` and ``command_timeout``) win over it."""
+    params, opts = split_options(dsn, kwargs)
+    failures: list[BaseException] = []
+    for ep in params.endpoints:
+        try:
+            conn = _connect_endpoint(params, opts, ep)
+        except errors.ConnectionFailedError as e:
+            failures.append(e)
+            continue
+        if _acceptable(conn, params.target_session_attrs):
+            return conn
+        conn.close()
+        failures.append(errors.ConnectionFailedError(
+            f"server at {describe(ep)} is not {params.target_session_attrs} (target_session_attrs)"
+        ))
+    raise connect_failure(failures)
+
+
+def _connect_endpoint(params: ConnectParams, opts: Options, ep: Endpoint) -> Conn:
+    timeout = params.connect_timeout
+    deadline = None if timeout is None else time.monotonic() + timeout
+    sock = open_socket(ep, timeout, params)
+    password = (params.password_for(ep) or "").encode()
+    native = N.NativeConn(sock.detach(), startup_packet(params), password)
+    session = Session(native, statement_cache_size=opts.statement_cache_size)
+    conn = Conn(session, params, ep, opts)
+    try:
+        conn._wait_op(session.ops[0], deadline=deadline, cancel_on_timeout=False)
+    except errors.QueryTimeoutError:
+        conn.close()
+        raise errors.ConnectionFailedError(
+            f"could not connect to server at {describe(ep)}: timeout expired after {timeout:g} s during start-up"
+        ) from None
+    except errors.ConnectionLostError as e:
+        conn.close()
+        raise errors.ConnectionFailedError(f"could not connect to server at {describe(ep)}: {e}") from e
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _acceptable(conn: Conn, attrs: str) -> bool:
+    if attrs == "any":
+        return True
+    ro = conn.get_parameter("default_transaction_read_only")
+    standby = conn.get_parameter("in_hot_standby")
+    if ro is None:
+        ro = conn.fetchval("SHOW transaction_read_only")
+    if standby is None:
+        standby = "on" if conn.fetchval("SELECT pg_is_in_recovery()") else "off"
+    return session_matches(attrs, ro == "on", standby == "on")
+
+
+class Conn:
+    """A blocking PostgreSQL connection. Use ``pypgz.connect()`` to make one."""
+
+    def __init__(self, session: Session, params: ConnectParams, endpoint: Endpoint, opts: Options) -> None:
+        self._session = session
+        self._native = session.native
+        self._params = params
+        self._endpoint = endpoint
+        self._command_timeout = opts.command_timeout
+        self._lock = threading.Lock()
+        self._tx_depth = 0
+        self._closed = False
+
+    # ---- context management and lifetime -------------------------------------------------
+
+    def __enter__(self) -> Conn:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes the connection (Terminate, then the socket). Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        s = self._session
+        if not s.closed:
+            self._native.close()
+            s.connection_lost(errors.ConnectionClosedError("the connection was closed"))
+        s.closed = True
+        s.close_error = errors.ConnectionClosedError("the connection was closed")
+        self._native.free()
+
+    def is_closed(self) -> bool:
+        return self._closed or self._session.closed
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    # ---- waiting ---------------------------------------------------------------------------
+
+    def _wait_op(self, op: Op, *, timeout: float | None = None, deadline: float | None = None,
+                 cancel_on_timeout: bool = True) -> Op:
+        """Drives the connection until ``op`` has finished. On a timeout the query is
+        cancelled on the server and QueryTimeoutError raised; on an interruption (Ctrl-C)
+        it is cancelled and the interruption re-raised. Either way the connection is left
+        idle and usable, or closed if the server does not answer."""
+        if deadline is None and timeout is not None:
+            deadline = time.monotonic() + timeout
+        native = self._native
+        dispatch = self._session.dispatch
+        try:
+            while not op.finished:
+                ms = -1 if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
+                ev = native.wait(ms)
+                if ev == N.EV_TIMEOUT:
+                    if not cancel_on_timeout:
+                        raise errors.QueryTimeoutError("timed out")
+                    self._cancel_and_drain(op)
+                    raise errors.QueryTimeoutError(
+                        f"query exceeded its timeout of {timeout if timeout is not None else '?'} s and was cancelled"
+                    ) from op.error
+                if ev != N.EV_INTERRUPTED:
+                    dispatch(ev)
+        except KeyboardInterrupt:
+            if not op.finished and cancel_on_timeout:
+                self._cancel_and_drain(op)
+            raise
+        return op
+
+    def _cancel_and_drain(self, op: Op) -> None:
+        """Cancels the running query and reads until every queued operation has finished."""
+        if self._session.closed:
+            return
+        try:
+            self._send_cancel()
+        except OSError:
+            pass
+        deadline = time.monotonic() + CANCEL_GRACE
+        native = self._native
+        while self._session.ops and not self._session.closed:
+            ms = max(0, int((deadline - time.monotonic()) * 1000))
+            ev = native.wait(ms)
+            if ev == N.EV_TIMEOUT:
+                # The server does not answer: give the connection up rather than hang.
+                native.close()
+                self._session.connection_lost(errors.ConnectionLostError(
+                    "the server did not answer a cancel request in time; the connection was closed"
+                ))
+                return
+            if ev != N.EV_INTERRUPTED:
+                self._session.dispatch(ev)
+
+    def _send_cancel(self) -> None:
+        packet = self._native.cancel_packet()
+        ep = self._endpoint
+        if ep.is_unix:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(CANCEL_GRACE)
+            s.connect(ep.socket_path)
+        else:
+            s = socket.create_connection((ep.address, ep.port), timeout=CANCEL_GRACE)
+        with s:
+            s.sendall(packet)
+            try:
+                s.recv(1)  # the server closes the connection once it has read the request
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        """Asks the server to cancel the query this connection is running (from any thread)."""
+        if self.is_closed():
+            return
+        self._send_cancel()
+
+    def _timeout(self, timeout: float | None) -> float | None:
+        return self._command_timeout if timeout is None else timeout
+
+    def _run(self, sql: str, args: Sequence[Any], timeout: float | None, *, kind: str = "fetch") -> Op:
+        """Runs an extended-protocol query to completion, retrying once if its cached
+        statement went stale, and resolving values of types libpgz cannot decode."""
+        t = self._timeout(timeout)
+        with self._lock:
+            op = self._wait_op(self._session.submit_query(sql, args, kind=kind), timeout=t)
+            if op.error is not None and op.retryable:
+                op = self._wait_op(self._session.submit_query(sql, args, kind=kind), timeout=t)
+            if op.error is None and op.raw:
+                self._resolve_raw(op, t)
+        return op.result_or_raise()
+
+    def _resolve_raw(self, op: Op, timeout: float | None) -> None:
+        s = self._session
+        for column, type_oid, positions in s.raw_fixups(op):
+            conv = self._wait_op(s.submit_text_conversion(type_oid, [v for _, v in positions]), timeout=timeout)
+            conv.result_or_raise()
+            s.apply_text(op, column, positions, [r[0] for r in conv.rows])
+
+    # ---- queries ---------------------------------------------------------------------------
+
+    def execute(self, sql: str, *args: Any, timeout: float | None = None) -> str:
+        """Runs a command; returns its status tag ("INSERT 0 1"). Without arguments it uses the
+        simple protocol, so ``sql`` may hold several statements (the last tag is returned)."""
+        if args:
+            return self._run(sql, args, timeout, kind="execute").tag
+        t = self._timeout(timeout)
+        with self._lock:
+            op = self._wait_op(self._session.submit_simple(sql), timeout=t)
+        return op.result_or_raise().tag
+
+    def executemany(self, sql: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None) -> None:
+        """Runs ``sql`` once per argument set, pipelined in one round trip; all or nothing."""
+        t = self._timeout(timeout)
+        sets = list(args)
+        with self._lock:
+            op = self._session.submit_many(sql, sets)
+            if op is None:
+                return
+            self._wait_op(op, timeout=t)
+            if op.error is not None and op.retryable:
+                op = self._session.submit_many(sql, sets)
+                assert op is not None
+                self._wait_op(op, timeout=t)
+        op.result_or_raise()
+
+    def fetch(self, sql: str, *args: Any, timeout: float | None = None) -> list[Record]:
+        """All rows of a query."""
+        return self._run(sql, args, timeout).rows
+
+    def fetchrow(self, sql: str, *args: Any, timeout: float | None = None) -> Record | None:
+        """The first row, or None."""
+        rows = self._run(sql, args, timeout).rows
+        return rows[0] if rows else None
+
+    def fetchval(self, sql: str, *args: Any, column: int | str = 0, timeout: float | None = None) -> Any:
+        """One value of the first row (None if there is no row)."""
+        rows = self._run(sql, args, timeout).rows
+        return rows[0][column] if rows else None
+
+    def stream(self, sql: str, *args: Any, batch_rows: int = 1000, timeout: float | None = None) -> Iterator[Record]:
+        """Iterates over the rows of a query, reading them in batches of ``batch_rows``, so
+        memory stays bounded whatever the size of the result. The connection is busy until
+        the iterator is exhausted or closed; closing it early cancels the rest."""
+        if batch_rows <= 0:
+            raise ValueError("batch_rows must be positive")
+        return self._stream(sql, args, batch_rows, self._timeout(timeout))
+
+    def _stream(self, sql: str, args: Sequence[Any], batch_rows: int, timeout: float | None) -> Iterator[Record]:
+        with self._lock:
+            self._describe(sql, timeout)
+            pending: list[list[Record]] = []
+            op = self._session.submit_query(sql, args, batch_rows=batch_rows, kind="stream")
+            op.on_batch = pending.append
+            try:
+                while True:
+                    while pending:
+                        yield from pending.pop(0)
+                    if op.finished:
+                        break
+                    self._wait_one(op, timeout)
+                op.result_or_raise()
+            finally:
+                if not op.finished and not self._session.closed:
+                    op.on_batch = None
+                    self._cancel_and_drain(op)
+
+    def _wait_one(self, op: Op, timeout: float | None) -> None:
+        """Waits for the next event of a running stream."""
+        ms = -1 if timeout is None else int(timeout * 1000)
+        while True:
+            ev = self._native.wait(ms)
+            if ev == N.EV_TIMEOUT:
+                self._cancel_and_drain(op)
+                raise errors.QueryTimeoutError("stream exceeded its timeout and was cancelled") from op.error
+            if ev != N.EV_INTERRUPTED:
+                self._session.dispatch(ev)
+                return
+
+    def _describe(self, sql: str, timeout: float | None) -> Statement:
+        """Makes sure the statement is prepared and described, so that its result formats
+        are known before it runs (a stream cannot pause to ask for text forms)."""
+        op = self._wait_op(self._session.submit_prepare(sql), timeout=timeout)
+        op.result_or_raise()
+        assert op.statement is not None
+        return op.statement
+
+    def prepare(self, sql: str, *, timeout: float | None = None) -> PreparedStatement:
+        """Prepares a statement; the result reports its parameter and column types and runs it."""
+        s = self._session
+        with self._lock:
+            op = self._wait_op(s.submit_prepare(sql, name=s.explicit_name()), timeout=self._timeout(timeout))
+        op.result_or_raise()
+        assert op.statement is not None
+        return PreparedStatement(self, op.statement)
+
+    def _run_prepared(self, st: Statement, args: Sequence[Any], timeout: float | None) -> Op:
+        with self._lock:
+            op = self._wait_op(self._session.submit_prepared(st, args), timeout=self._timeout(timeout))
+        return op.result_or_raise()
+
+    def transaction(self, isolation: str | None = None, readonly: bool = False, deferrable: bool = False) -> Transaction:
+        """A transaction block: commits on success, rolls back on an exception. Nested
+        blocks become savepoints."""
+        return Transaction(self, TransactionOptions.make(isolation, readonly, deferrable))
+
+    # ---- information -------------------------------------------------------------------------
+
+    def get_server_pid(self) -> int:
+        return self._native.backend_pid()
+
+    @property
+    def backend_pid(self) -> int:
+        return self._native.backend_pid()
+
+    def get_parameter(self, name: str) -> str | None:
+        """A server parameter reported at start-up or on change (server_version, TimeZone, ...)."""
+        if self._closed:
+            return None
+        return self._native.parameter(name)
+
+    def get_parameters(self) -> dict[str, str]:
+        if self._closed:
+            return {}
+        return self._native.parameters()
+
+    def get_server_version(self) -> tuple[int, int]:
+        """(major, minor) of the server, e.g. (18, 1)."""
+        return _version_tuple(self.get_parameter("server_version") or "0")
+
+    @property
+    def server_version(self) -> int:
+        """The version as an integer like libpq's: 180001 for 18.1."""
+        major, minor = self.get_server_version()
+        return major * 10000 + minor
+
+    @property
+    def transaction_status(self) -> str:
+        """"idle", "in_transaction", "in_error" (a failed transaction), or "closed"."""
+        if self.is_closed():
+            return "closed"
+        return {ord("I"): "idle", ord("T"): "in_transaction", ord("E"): "in_error"}.get(
+            self._native.transaction_status(), "unknown"
+        )
+
+    def is_in_transaction(self) -> bool:
+        return self.transaction_status in ("in_transaction", "in_error")
+
+    @property
+    def params(self) -> ConnectParams:
+        return self._params
+
+    def add_notice_handler(self, handler: Any) -> None:
+        self._session.notice_handlers.append(handler)
+
+    def remove_notice_handler(self, handler: Any) -> None:
+        self._session.notice_handlers.remove(handler)
+
+
+def _version_tuple(text: str) -> tuple[int, int]:
+    head = text.split()[0] if text else "0"
+    parts = [p for p in head.split(".")]
+    digits = ["".join(ch for ch in p if ch.isdigit()) or "0" for p in parts]
+    major = int(digits[0])
+    minor = int(digits[1]) if len(digits) > 1 else 0
+    return major, minor

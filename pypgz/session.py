@@ -1,0 +1,515 @@
+"""What the blocking and the asyncio facades share: everything but the waiting.
+
+A ``Session`` owns one libpgz connection. It turns calls into queued operations (choosing
+the prepared statement, encoding the arguments), and turns the core's events into results
+(decoding batches into rows, errors into exceptions). The facades only decide how to wait
+for the socket: ``Conn`` blocks in ``pgz_wait``, ``AsyncConn`` lets the event loop call
+``pgz_step``. Operations are pipelined; ``ops`` holds them in the order the server answers.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import struct
+from collections import OrderedDict, deque
+from typing import Any, Callable, Iterable, Sequence
+
+from pypgz import _native as N
+from pypgz import errors
+from pypgz.codecs import oids as O
+from pypgz.codecs.decode import KIND_RAW, column_kinds, decode_columns
+from pypgz.codecs.encode import NULL_ENTRY, encode_first, encode_text, encoder_for
+from pypgz.record import Record, record_class, row_maker
+
+log = logging.getLogger("pypgz")
+
+_HEADER = struct.Struct("<12I")
+_FIELD = struct.Struct("<IiIhhhH")
+_ALL_BINARY = b"\x01\x00"
+_SQLSTATE_STALE_STATEMENT = "26000"
+_SQLSTATE_FEATURE_NOT_SUPPORTED = "0A000"
+
+
+class Column:
+    """One column of a result: its name and type (what asyncpg calls an Attribute)."""
+
+    __slots__ = ("name", "type_oid", "typmod", "table_oid", "attnum", "format")
+
+    def __init__(self, name: str, type_oid: int, typmod: int, table_oid: int, attnum: int, fmt: int) -> None:
+        self.name = name
+        self.type_oid = type_oid
+        self.typmod = typmod
+        self.table_oid = table_oid
+        self.attnum = attnum
+        self.format = fmt
+
+    @property
+    def type_name(self) -> str:
+        return O.type_name(self.type_oid)
+
+    def __repr__(self) -> str:
+        return f"Column({self.name!r}, {self.type_name})"
+
+
+class Plan:
+    """How to turn batches of one row description into rows; built once per shape."""
+
+    __slots__ = ("columns", "names", "record_class", "make_row", "raw_columns")
+
+    def __init__(self, columns: tuple[Column, ...]) -> None:
+        self.columns = columns
+        self.names = tuple(c.name for c in columns)
+        self.record_class = record_class(self.names)
+        self.make_row = row_maker(self.record_class)
+        self.raw_columns: tuple[int, ...] | None = None  # known after the first batch
+
+
+def _parse_rowdesc(rd: bytes, ncols: int) -> tuple[Column, ...]:
+    names = rd[_FIELD.size * ncols :].decode("utf-8", "replace").split("\0")
+    return tuple(
+        Column(names[i], *_FIELD.unpack_from(rd, i * _FIELD.size)[:5])
+        for i in range(ncols)
+    )
+
+
+class Statement:
+    """A statement prepared on the server under ``name`` (b"" = the unnamed one)."""
+
+    __slots__ = ("name", "sql", "sql_bytes", "parse_oids", "param_types", "encoders", "formats", "columns", "described")
+
+    def __init__(self, name: bytes, sql: str) -> None:
+        self.name = name
+        self.sql = sql
+        self.sql_bytes = sql.encode()
+        self.parse_oids: tuple[int, ...] = ()
+        self.param_types: tuple[int, ...] | None = None
+        self.encoders: list[Callable[[Any], bytes]] | None = None
+        self.formats = _ALL_BINARY
+        self.columns: tuple[Column, ...] | None = None
+        self.described = False
+
+    def learn(self, param_types: tuple[int, ...], columns: tuple[Column, ...] | None) -> None:
+        """Records what the server said about the statement (ParameterDescription, RowDescription)."""
+        self.param_types = param_types
+        self.encoders = [encoder_for(t) for t in param_types]
+        if columns is not None:
+            self.columns = columns
+            self.formats = _result_formats(columns)
+        self.described = True
+
+    def encode(self, args: Sequence[Any]) -> bytes:
+        encs = self.encoders
+        if encs is None:
+            # Parsed but not yet described (pipelined behind its Parse): encode for the types
+            # we declared; undeclared ones go as text for the server to infer.
+            return b"".join([encoder_for(t)(a) if t else encode_text(a) for t, a in zip(self.parse_oids, args)])
+        if len(encs) != len(args):
+            raise errors.InterfaceError(
+                f"the query has {len(encs)} parameter{'s' if len(encs) != 1 else ''} but {len(args)} argument{'s were' if len(args) != 1 else ' was'} given"
+            )
+        if len(args) == 1:
+            return encs[0](args[0])
+        return b"".join([e(a) for e, a in zip(encs, args)])
+
+
+@functools.lru_cache(maxsize=4096)
+def _binary_supported(type_oid: int) -> bool:
+    return N.binary_supported(type_oid)
+
+
+def _result_formats(columns: tuple[Column, ...]) -> bytes:
+    """Binary for every column libpgz decodes, text for the rest (so they arrive as their text form)."""
+    fmts = [1 if _binary_supported(c.type_oid) else 0 for c in columns]
+    if all(fmts):
+        return _ALL_BINARY
+    return struct.pack(f"<{len(fmts)}h", *fmts)
+
+
+class Op:
+    """One queued operation and what came back for it."""
+
+    __slots__ = (
+        "kind", "statement", "parsed", "rows", "columns", "tag", "error", "finished", "param_types",
+        "on_batch", "raw", "waiter", "retryable", "plan",
+    )
+
+    def __init__(self, kind: str, statement: Statement | None = None, parsed: bool = False) -> None:
+        self.kind = kind
+        self.statement = statement
+        self.parsed = parsed  # this op carried the Parse of its statement
+        self.rows: list[Record] = []
+        self.columns: tuple[Column, ...] | None = None
+        self.tag = ""
+        self.error: BaseException | None = None
+        self.finished = False
+        self.param_types: tuple[int, ...] | None = None
+        self.on_batch: Callable[[list[Record]], None] | None = None
+        # Columns of a type libpgz cannot decode, waiting for their text form: index → values.
+        self.raw: dict[int, list[Any]] | None = None
+        self.waiter: Any = None  # the facade's wake-up (an asyncio future)
+        self.retryable = False
+        self.plan: Plan | None = None
+
+    def result_or_raise(self) -> Op:
+        if self.error is not None:
+            raise self.error
+        return self
+
+
+class Session:
+    def __init__(self, native: N.NativeConn, *, statement_cache_size: int = 100) -> None:
+        self.native = native
+        self.ops: deque[Op] = deque()
+        self.cache: OrderedDict[str, Statement] = OrderedDict()
+        self.cache_size = statement_cache_size
+        self._plans: dict[bytes, Plan] = {}
+        self._counter = 0
+        self.closed = False
+        self.close_error: BaseException | None = None
+        self.notice_handlers: list[Callable[[errors.PostgresNotice], None]] = []
+        self.notify_handlers: list[Callable[[int, str, str], None]] = []
+        self.ops.append(Op("startup"))
+
+    # ---- queueing ---------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise errors.ConnectionClosedError("the connection is closed") from self.close_error
+
+    def _new_name(self) -> bytes:
+        self._counter += 1
+        return b"__pgz_%d" % self._counter
+
+    def _statement_for(self, sql: str) -> tuple[Statement, bool]:
+        """The cached statement for ``sql`` and whether it still needs its Parse."""
+        if self.cache_size <= 0:
+            return Statement(b"", sql), True
+        st = self.cache.get(sql)
+        if st is not None:
+            self.cache.move_to_end(sql)
+            return st, False
+        st = Statement(self._new_name(), sql)
+        self.cache[sql] = st
+        if len(self.cache) > self.cache_size:
+            _, old = self.cache.popitem(last=False)
+            self.native.close_statement(old.name)
+        return st, True
+
+    def forget(self, st: Statement) -> None:
+        """Drops a statement from the cache (and from the server, if it was named)."""
+        if self.cache.get(st.sql) is st:
+            del self.cache[st.sql]
+        if st.name and not self.closed:
+            self.native.close_statement(st.name)
+
+    def _exec(self, flags: int, st: Statement, oids: bytes, params: bytes, nparams: int, nsets: int, batch_rows: int) -> None:
+        rc = self.native.exec(flags, st.name, st.sql_bytes, oids, params, nparams, nsets, st.formats, batch_rows)
+        if rc != 0:
+            self._exec_failed(rc)
+
+    def _exec_failed(self, rc: int) -> None:
+        if rc == N.ERR_CLOSED:
+            self._check_open()
+            raise errors.ConnectionClosedError("the connection is closed")
+        if rc == N.ERR_BAD_PARAMS:
+            raise errors.InterfaceError("internal error: malformed parameter block")
+        raise MemoryError("libpgz out of memory")
+
+    def submit_query(self, sql: str, args: Sequence[Any], *, batch_rows: int = 0, kind: str = "fetch") -> Op:
+        """Queues an extended-protocol query (one round trip, even the first time)."""
+        self._check_open()
+        st, needs_parse = self._statement_for(sql)
+        if needs_parse:
+            firsts = [encode_first(a) for a in args]
+            st.parse_oids = tuple(o for o, _ in firsts)
+            params = b"".join([e for _, e in firsts])
+            oids = struct.pack(f"<{len(firsts)}I", *st.parse_oids)
+            flags = N.EXEC_PARSE | N.EXEC_EXECUTE | (N.EXEC_DESCRIBE_STMT if st.name else 0)
+        else:
+            params = st.encode(args)
+            oids = b""
+            flags = N.EXEC_EXECUTE
+        op = Op(kind, st, needs_parse)
+        try:
+            self._exec(flags, st, oids, params, len(args), 1, batch_rows)
+        except BaseException:
+            if needs_parse:
+                self.forget(st)
+            raise
+        self.ops.append(op)
+        return op
+
+    def submit_many(self, sql: str, argsets: Iterable[Sequence[Any]], *, collect_rows: bool = False) -> Op | None:
+        """Queues one Bind/Execute per argument set, all in one round trip and one implicit
+        transaction (one Sync): all succeed or none. Returns None when there is nothing to run."""
+        self._check_open()
+        sets = [tuple(a) for a in argsets]
+        if not sets:
+            return None
+        nparams = len(sets[0])
+        for s in sets:
+            if len(s) != nparams:
+                raise errors.InterfaceError(f"executemany: every argument set needs {nparams} values; got one with {len(s)}")
+        st, needs_parse = self._statement_for(sql)
+        oids = b""
+        if needs_parse:
+            declared = _declared_oids(sets, nparams)
+            st.parse_oids = declared
+            oids = struct.pack(f"<{nparams}I", *declared)
+            encs = [encoder_for(t) if t else encode_text for t in declared]
+            params = b"".join([e(v) if v is not None else NULL_ENTRY for s in sets for e, v in zip(encs, s)])
+            flags = N.EXEC_PARSE | N.EXEC_EXECUTE | (N.EXEC_DESCRIBE_STMT if st.name else 0)
+        else:
+            params = b"".join([st.encode(s) for s in sets])
+            flags = N.EXEC_EXECUTE
+        if not collect_rows:
+            flags |= N.EXEC_DISCARD_ROWS
+        op = Op("many", st, needs_parse)
+        try:
+            self._exec(flags, st, oids, params, nparams, len(sets), 0)
+        except BaseException:
+            if needs_parse:
+                self.forget(st)
+            raise
+        self.ops.append(op)
+        return op
+
+    def submit_prepare(self, sql: str, *, name: bytes | None = None) -> Op:
+        """Queues Parse + Describe of a statement (cached, or under an explicit name)."""
+        self._check_open()
+        if name is None:
+            st, needs_parse = self._statement_for(sql)
+        else:
+            st, needs_parse = Statement(name, sql), True
+        if not needs_parse and st.described:
+            op = Op("prepare", st)
+            op.finished = True
+            return op
+        if needs_parse:
+            rc = self.native.exec(N.EXEC_PARSE | N.EXEC_DESCRIBE_STMT, st.name, st.sql_bytes, b"", b"", 0, 0, b"", 0)
+        else:
+            rc = self.native.exec(N.EXEC_DESCRIBE_STMT, st.name, b"", b"", b"", 0, 0, b"", 0)
+        if rc != 0:
+            if needs_parse and name is None:
+                self.forget(st)
+            self._exec_failed(rc)
+        op = Op("prepare", st, needs_parse)
+        self.ops.append(op)
+        return op
+
+    def explicit_name(self) -> bytes:
+        """A fresh name for a statement prepared explicitly (kept out of the LRU cache)."""
+        self._counter += 1
+        return b"__pgz_p%d" % self._counter
+
+    def submit_prepared(self, st: Statement, args: Sequence[Any], *, batch_rows: int = 0) -> Op:
+        """Queues an execution of an explicitly prepared (and described) statement."""
+        self._check_open()
+        self._exec(N.EXEC_EXECUTE, st, b"", st.encode(args), len(args), 1, batch_rows)
+        op = Op("fetch", st)
+        self.ops.append(op)
+        return op
+
+    def close_prepared(self, st: Statement) -> None:
+        if not self.closed:
+            self.native.close_statement(st.name)
+
+    def submit_simple(self, sql: str) -> Op:
+        """Queues a simple-protocol query (may hold several statements; rows are discarded)."""
+        self._check_open()
+        b = sql.encode()
+        rc = self.native.exec(N.EXEC_SIMPLE, b"", b, b"", b"", 0, 0, b"", 0)
+        if rc != 0:
+            self._exec_failed(rc)
+        op = Op("simple")
+        self.ops.append(op)
+        return op
+
+    # ---- events -----------------------------------------------------------------------
+
+    def dispatch(self, ev: int) -> Op | None:
+        """Handles one event from the core; returns the op it finished, if any."""
+        if ev == N.EV_DONE:
+            op = self.ops.popleft()
+            self._take_result(op, final=True)
+            op.finished = True
+            return op
+        if ev == N.EV_BATCH:
+            self._take_result(self.ops[0], final=False)
+            return None
+        if ev == N.EV_FAILED:
+            return self._failed()
+        if ev == N.EV_READY:
+            op = self.ops.popleft()
+            op.finished = True
+            return op
+        if ev == N.EV_NOTICE:
+            self._notice()
+            return None
+        if ev == N.EV_NOTIFY:
+            pid, channel, payload = self.native.notification()
+            for h in list(self.notify_handlers):
+                h(pid, channel, payload)
+            return None
+        if ev == N.EV_CLOSED:
+            self.connection_lost()
+            return None
+        raise AssertionError(f"unexpected libpgz event {ev}")
+
+    def _take_result(self, op: Op, *, final: bool) -> None:
+        buf = self.native.result()
+        (_, flags, nrows, ncols, nentries, nparams, rd_off, rd_len, p_off, tag_off, tag_len, col_off) = _HEADER.unpack_from(buf)
+        if flags & N.RES_PARAMS:
+            op.param_types = struct.unpack_from(f"<{nparams}I", buf, p_off)
+        if flags & N.RES_ROWDESC:
+            plan = self._plan(buf[rd_off : rd_off + rd_len], ncols)
+            op.columns = plan.columns
+            op.plan = plan
+            if nrows:
+                self._add_rows(op, plan, memoryview(buf)[col_off:], nentries, ncols)
+        if final:
+            op.tag = buf[tag_off : tag_off + tag_len].decode("utf-8", "replace")
+            st = op.statement
+            if st is not None and op.param_types is not None and (op.parsed or not st.described):
+                st.learn(op.param_types, op.columns)
+
+    def _plan(self, rd: bytes, ncols: int) -> Plan:
+        plan = self._plans.get(rd)
+        if plan is None:
+            if len(self._plans) > 2048:
+                self._plans.clear()
+            plan = self._plans[rd] = Plan(_parse_rowdesc(rd, ncols))
+        return plan
+
+    def _add_rows(self, op: Op, plan: Plan, section: memoryview, nentries: int, ncols: int) -> None:
+        cols = decode_columns(section, nentries, ncols)
+        if plan.raw_columns is None:
+            kinds = column_kinds(section, ncols)
+            plan.raw_columns = tuple(i for i, k in enumerate(kinds) if k == KIND_RAW)
+        if plan.raw_columns:
+            # Values of types libpgz has no decoder for: fetched again as text afterwards.
+            raw = op.raw if op.raw is not None else {}
+            op.raw = raw
+            base = len(op.rows)
+            for i in plan.raw_columns:
+                raw.setdefault(i, []).extend((base + j, v) for j, v in enumerate(cols[i]))
+        rows = list(map(plan.make_row, zip(*cols)))
+        if op.on_batch is not None:
+            op.on_batch(rows)
+        else:
+            op.rows.extend(rows)
+
+    def _failed(self) -> Op:
+        op = self.ops.popleft()
+        fields = self.native.error_fields()
+        err = errors.PostgresError.from_fields(fields)
+        if op.kind == "startup":
+            self.connection_lost(err)
+        st = op.statement
+        if st is not None:
+            code = err.sqlstate
+            stale = code == _SQLSTATE_STALE_STATEMENT or (
+                code == _SQLSTATE_FEATURE_NOT_SUPPORTED and "cached plan must not change result type" in err.message
+            )
+            if op.parsed or stale:
+                self.forget(st)
+            # A cached statement the server no longer knows (DEALLOCATE, DDL) is re-prepared
+            # and the query run again — unless a transaction was open, which the error aborted.
+            op.retryable = stale and not op.parsed and self.native.transaction_status() == ord("I")
+        op.error = err
+        op.finished = True
+        return op
+
+    def _notice(self) -> None:
+        notice = errors.PostgresNotice(self.native.notice_fields())
+        if not self.notice_handlers:
+            log.info("%s: %s", notice.severity, notice.message)
+        for h in list(self.notice_handlers):
+            h(notice)
+
+    def connection_lost(self, cause: BaseException | None = None) -> None:
+        """Marks the session closed and fails every operation in flight."""
+        if self.closed and cause is None:
+            return
+        kind, reason = self.native.close_reason()
+        if cause is not None and isinstance(cause, errors.PostgresError):
+            exc: BaseException = cause
+        elif kind == N.CLOSED_PROTOCOL:
+            exc = errors.ProtocolError(reason)
+        elif kind == N.CLOSED_AUTH:
+            exc = errors.ConnectionFailedError(reason)
+        elif kind == N.CLOSED_BY_USER:
+            exc = errors.ConnectionClosedError("the connection was closed")
+        else:
+            exc = errors.ConnectionLostError(reason or "connection to server lost")
+            fields = self.native.error_fields()
+            if fields.get("C"):
+                exc.__cause__ = errors.PostgresError.from_fields(fields)
+        self.closed = True
+        self.close_error = exc
+        while self.ops:
+            op = self.ops.popleft()
+            if not op.finished:
+                op.error = exc
+                op.finished = True
+                if op.waiter is not None:
+                    self._wake(op)
+
+    # Overridden by the async facade to resolve futures.
+    def _wake(self, op: Op) -> None:
+        pass
+
+    # ---- types libpgz does not decode ---------------------------------------------------
+
+    def raw_fixups(self, op: Op) -> list[tuple[int, int, list[tuple[int, Any]]]]:
+        """For each column of ``op`` that arrived undecoded: (column, type oid, [(row, bytes)])."""
+        if not op.raw or op.columns is None:
+            return []
+        return [(i, op.columns[i].type_oid, vals) for i, vals in op.raw.items()]
+
+    def submit_text_conversion(self, type_oid: int, values: list[Any]) -> Op:
+        """Asks the server for the text form of binary values of a type libpgz cannot decode
+        (the type's own receive and output functions do the work)."""
+        self._check_open()
+        st = Statement(b"", "SELECT $1::text")
+        st.parse_oids = (type_oid,)
+        present = [v for v in values if v is not None]
+        params = b"".join([struct.pack("!hi", 1, len(v)) + v for v in present])
+        flags = N.EXEC_PARSE | N.EXEC_EXECUTE
+        self._exec(flags, st, struct.pack("<I", type_oid), params, 1, len(present), 0)
+        op = Op("convert", st, True)
+        self.ops.append(op)
+        return op
+
+    @staticmethod
+    def apply_text(op: Op, column: int, positions: list[tuple[int, Any]], texts: list[Any]) -> None:
+        it = iter(texts)
+        plan = op.plan
+        assert plan is not None
+        rows = op.rows
+        for row_index, value in positions:
+            if value is None:
+                continue
+            row = list(rows[row_index])
+            row[column] = next(it)
+            rows[row_index] = plan.make_row(tuple(row))
+
+
+def _declared_oids(sets: list[tuple[Any, ...]], nparams: int) -> tuple[int, ...]:
+    """Parse-time types for executemany: from the first non-NULL value of each column."""
+    out = []
+    for i in range(nparams):
+        oid = 0
+        for s in sets:
+            if s[i] is not None:
+                oid = encode_first(s[i])[0]
+                break
+        out.append(oid)
+    return tuple(out)
+
+
+def parse_rowcount(tag: str) -> int:
+    """Rows affected, from a command tag ("INSERT 0 5", "UPDATE 3", "SELECT 2")."""
+    last = tag.rpartition(" ")[2]
+    return int(last) if last.isdigit() else 0

@@ -1,0 +1,58 @@
+"""Timeouts and cancellation common to both facades."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from pypgz import errors
+
+
+async def test_query_timeout_cancels_on_server(db: Any) -> None:
+    start = time.monotonic()
+    with pytest.raises(errors.QueryTimeoutError):
+        await db.execute("SELECT pg_sleep(10)", timeout=0.5)
+    assert time.monotonic() - start < 4
+    assert await db.fetchval("SELECT 7") == 7
+    # Not left running on the server either.
+    assert await db.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(10)' AND state = 'active'"
+    ) == 0
+
+
+async def test_timeout_on_every_query_method(db: Any) -> None:
+    for call in (
+        lambda: db.fetch("SELECT pg_sleep(5)", timeout=0.2),
+        lambda: db.fetchrow("SELECT pg_sleep(5)", timeout=0.2),
+        lambda: db.fetchval("SELECT pg_sleep($1)", 5, timeout=0.2),
+        lambda: db.execute("SELECT pg_sleep($1)", 5, timeout=0.2),
+        lambda: db.executemany("SELECT pg_sleep($1)", [(5,)], timeout=0.2),
+    ):
+        with pytest.raises(errors.QueryTimeoutError):
+            await call()
+        assert await db.fetchval("SELECT 1") == 1
+
+
+async def test_command_timeout(facade: str, dsn: str) -> None:
+    from facades import open_facade
+
+    db = await open_facade(facade, dsn, command_timeout=0.3)
+    try:
+        with pytest.raises(errors.QueryTimeoutError):
+            await db.fetchval("SELECT pg_sleep(5)")
+        assert await db.fetchval("SELECT 1") == 1
+        # An explicit timeout wins over the connection's.
+        assert await db.fetchval("SELECT pg_sleep(0.5)::text", timeout=5) == ""
+    finally:
+        await db.close()
+
+
+async def test_timeout_inside_transaction_leaves_it_failed(db: Any) -> None:
+    await db.execute("BEGIN")
+    with pytest.raises(errors.QueryTimeoutError):
+        await db.execute("SELECT pg_sleep(5)", timeout=0.2)
+    assert db.transaction_status == "in_error"
+    await db.execute("ROLLBACK")
+    assert await db.fetchval("SELECT 1") == 1
