@@ -205,6 +205,8 @@ pub const Conn = struct {
     }
 
     fn ioFailure(self: *Conn, err: anyerror) Event {
+        // The server usually says why before it goes (e.g. terminated by an administrator).
+        if (self.err.present() and self.err.isFatal()) return self.fail(.lost, self.err.message());
         var buf: [160]u8 = undefined;
         const msg = std.fmt.bufPrint(&buf, "connection to server lost: {s}", .{@errorName(err)}) catch "connection to server lost";
         return self.fail(.lost, msg);

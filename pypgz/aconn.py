@@ -70,10 +70,11 @@ async def _connect_endpoint(params: ConnectParams, opts: Options, ep: Endpoint) 
     sock = await loop.run_in_executor(None, open_socket, ep, timeout, params)
     password = (params.password_for(ep) or "").encode()
     native = N.NativeConn(sock.detach(), startup_packet(params), password)
-    conn = AsyncConn(_AsyncSession(native, opts.statement_cache_size), params, ep, opts, loop)
+    conn = AsyncConn(_AsyncSession(native, statement_cache_size=opts.statement_cache_size), params, ep, opts, loop)
     remaining = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+    startup = conn._session.ops[0]
     try:
-        await asyncio.wait_for(conn._wait_op(conn._session.ops[0]), remaining)
+        (await asyncio.wait_for(conn._wait_op(startup), remaining)).result_or_raise()
     except asyncio.TimeoutError:
         conn.terminate()
         raise errors.ConnectionFailedError(
@@ -85,7 +86,6 @@ async def _connect_endpoint(params: ConnectParams, opts: Options, ep: Endpoint) 
     except BaseException:
         conn.terminate()
         raise
-    conn._session.ops[0].result_or_raise() if conn._session.ops else None
     return conn
 
 
@@ -330,9 +330,12 @@ class AsyncConn:
         and resolving values of types libpgz cannot decode."""
         await self._gate()
         t = self._timeout(timeout)
-        op = await self._wait_op(self._submitted(self._session.submit_query(sql, args, kind=kind)), t)
+        s = self._session
+        st = await self._describe(sql, t) if s.wants_description(sql, args) else None
+        op = await self._wait_op(self._submitted(s.submit_query(sql, args, kind=kind, statement=st)), t)
         if op.error is not None and op.retryable:
-            op = await self._wait_op(self._submitted(self._session.submit_query(sql, args, kind=kind)), t)
+            st = await self._describe(sql, t) if s.wants_description(sql, args) else None
+            op = await self._wait_op(self._submitted(s.submit_query(sql, args, kind=kind, statement=st)), t)
         if op.error is None and op.raw:
             await self._resolve_raw(op, t)
         return op.result_or_raise()
@@ -395,9 +398,9 @@ class AsyncConn:
     async def _stream(self, sql: str, args: Sequence[Any], batch_rows: int, timeout: float | None) -> AsyncIterator[Record]:
         await self._hold()
         try:
-            await self._describe(sql, timeout)
+            st = await self._describe(sql, timeout)
             pending: deque[list[Record]] = deque()
-            op = self._session.submit_query(sql, args, batch_rows=batch_rows, kind="stream")
+            op = self._session.submit_query(sql, args, batch_rows=batch_rows, kind="stream", statement=st)
             op.on_batch = pending.append
             self._paused_for = op
             self._submitted(op)

@@ -63,8 +63,9 @@ def _connect_endpoint(params: ConnectParams, opts: Options, ep: Endpoint) -> Con
     native = N.NativeConn(sock.detach(), startup_packet(params), password)
     session = Session(native, statement_cache_size=opts.statement_cache_size)
     conn = Conn(session, params, ep, opts)
+    startup = session.ops[0]
     try:
-        conn._wait_op(session.ops[0], deadline=deadline, cancel_on_timeout=False)
+        conn._wait_op(startup, deadline=deadline, cancel_on_timeout=False).result_or_raise()
     except errors.QueryTimeoutError:
         conn.close()
         raise errors.ConnectionFailedError(
@@ -217,10 +218,13 @@ class Conn:
         """Runs an extended-protocol query to completion, retrying once if its cached
         statement went stale, and resolving values of types libpgz cannot decode."""
         t = self._timeout(timeout)
+        s = self._session
         with self._lock:
-            op = self._wait_op(self._session.submit_query(sql, args, kind=kind), timeout=t)
+            st = self._describe(sql, t) if s.wants_description(sql, args) else None
+            op = self._wait_op(s.submit_query(sql, args, kind=kind, statement=st), timeout=t)
             if op.error is not None and op.retryable:
-                op = self._wait_op(self._session.submit_query(sql, args, kind=kind), timeout=t)
+                st = self._describe(sql, t) if s.wants_description(sql, args) else None
+                op = self._wait_op(s.submit_query(sql, args, kind=kind, statement=st), timeout=t)
             if op.error is None and op.raw:
                 self._resolve_raw(op, t)
         return op.result_or_raise()
@@ -283,9 +287,9 @@ class Conn:
 
     def _stream(self, sql: str, args: Sequence[Any], batch_rows: int, timeout: float | None) -> Iterator[Record]:
         with self._lock:
-            self._describe(sql, timeout)
+            st = self._describe(sql, timeout)
             pending: list[list[Record]] = []
-            op = self._session.submit_query(sql, args, batch_rows=batch_rows, kind="stream")
+            op = self._session.submit_query(sql, args, batch_rows=batch_rows, kind="stream", statement=st)
             op.on_batch = pending.append
             try:
                 while True:

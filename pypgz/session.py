@@ -216,10 +216,27 @@ class Session:
             raise errors.InterfaceError("internal error: malformed parameter block")
         raise MemoryError("libpgz out of memory")
 
-    def submit_query(self, sql: str, args: Sequence[Any], *, batch_rows: int = 0, kind: str = "fetch") -> Op:
-        """Queues an extended-protocol query (one round trip, even the first time)."""
+    def wants_description(self, sql: str, args: Sequence[Any]) -> bool:
+        """Whether ``sql`` should be described before it runs with ``args``: only when it is
+        not described yet and an argument is a list, whose PostgreSQL type (an array, or
+        JSON) cannot be told from the value alone. Everything else runs in one round trip."""
+        if self.cache_size > 0:
+            st = self.cache.get(sql)
+            if st is not None and st.described:
+                return False
+        return any(isinstance(a, (list, tuple)) for a in args)
+
+    def submit_query(self, sql: str, args: Sequence[Any], *, batch_rows: int = 0, kind: str = "fetch",
+                     statement: Statement | None = None) -> Op:
+        """Queues an extended-protocol query (one round trip, even the first time).
+        ``statement``: one already described (see ``wants_description``) to run as it is."""
         self._check_open()
-        st, needs_parse = self._statement_for(sql)
+        if statement is not None and statement.described:
+            st, needs_parse = statement, False
+            if st.name and self.cache.get(sql) is st:
+                self.cache.move_to_end(sql)
+        else:
+            st, needs_parse = self._statement_for(sql)
         if needs_parse:
             firsts = [encode_first(a) for a in args]
             st.parse_oids = tuple(o for o, _ in firsts)

@@ -25,7 +25,8 @@ async def test_syntax_error_carries_position_and_fields(db: Any) -> None:
     with pytest.raises(errors.PostgresSyntaxError) as ei:
         await db.fetch("SELECT 1 FROMM t")
     e = ei.value
-    assert e.sqlstate == "42601" and e.position == "10" and "syntax error" in e.message
+    # "FROMM" reads as a column alias, so the error is at "t", character 16.
+    assert e.sqlstate == "42601" and e.position == "16" and "syntax error" in e.message
     assert e.severity == "ERROR" and e.server_source_function
     assert isinstance(e, errors.PostgresError)
     assert await db.fetchval("SELECT 1") == 1
