@@ -187,7 +187,7 @@ class NativeConn:
     def result(self) -> bytes:
         """A copy of the result buffer of the last batch/done event."""
         self._result(self._h, self._ptr_ref, self._len_ref)
-        return _string_at(self._ptr.value, self._len.value)
+        return _string_at(self._ptr.value or 0, self._len.value)
 
     def error_fields(self) -> dict[str, str]:
         return _fields(_lib.pgz_error(self._h).contents)
@@ -225,7 +225,7 @@ class NativeConn:
     def parameters(self) -> dict[str, str]:
         if _lib.pgz_parameters(self._h, self._ptr_ref, self._len_ref) != 0:
             raise MemoryError("libpgz out of memory")
-        blob = _string_at(self._ptr.value, self._len.value).decode("utf-8", "replace")
+        blob = _string_at(self._ptr.value or 0, self._len.value).decode("utf-8", "replace")
         parts = blob.split("\0")
         return dict(zip(parts[0:-1:2], parts[1::2]))
 

@@ -472,6 +472,10 @@ class AsyncConn:
 
     # ---- information -------------------------------------------------------------------------
 
+    def fileno(self) -> int:
+        """The connection's socket (for readiness checks; do not read or write it)."""
+        return self._native.fd()
+
     def get_server_pid(self) -> int:
         return self._native.backend_pid()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import partial
-from typing import Any, Callable, ClassVar, Sequence, overload
+from typing import Any, Callable, ClassVar, Sequence, SupportsIndex, overload
 
 _tuple_getitem = tuple.__getitem__
 _MISSING: Any = object()
@@ -24,16 +24,16 @@ class Record(tuple[Any, ...]):
     _names: ClassVar[tuple[str, ...]] = ()
 
     @overload
-    def __getitem__(self, key: int | str) -> Any: ...
+    def __getitem__(self, key: SupportsIndex | str) -> Any: ...
     @overload
     def __getitem__(self, key: slice) -> tuple[Any, ...]: ...
-    def __getitem__(self, key: int | str | slice) -> Any:
-        if key.__class__ is str:
+    def __getitem__(self, key: SupportsIndex | str | slice) -> Any:
+        if isinstance(key, str):
             try:
-                return _tuple_getitem(self, self._index[key])  # type: ignore[index]
+                return _tuple_getitem(self, self._index[key])
             except KeyError:
                 raise KeyError(f"no column named {key!r}; columns are {list(self._names)}") from None
-        return _tuple_getitem(self, key)  # type: ignore[arg-type]
+        return _tuple_getitem(self, key)
 
     def get(self, key: str | int, default: Any = None) -> Any:
         if isinstance(key, str):
@@ -84,4 +84,4 @@ def record_class(names: Sequence[str]) -> type[Record]:
 
 def row_maker(cls: type[Record]) -> Callable[[tuple[Any, ...]], Record]:
     """A fast constructor: a tuple of values → a row of ``cls``."""
-    return partial(tuple.__new__, cls)  # type: ignore[return-value]
+    return partial(tuple.__new__, cls)

@@ -19,8 +19,9 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6
 from ipaddress import ip_address, ip_interface, ip_network
 from itertools import repeat
 from operator import add, mul
+from socket import AF_INET6, inet_aton, inet_pton
 from types import MemberDescriptorType
-from typing import Any, Callable, Final
+from typing import Any, Callable, Final, Literal
 from uuid import UUID, SafeUUID
 
 from pypgz.errors import DecodeError
@@ -62,6 +63,43 @@ def _inet(text: str) -> IPv4Interface | IPv6Interface | IPv4Address | IPv6Addres
 
 def _cidr(text: str) -> IPv4Network | IPv6Network:
     return ip_network(text)
+
+
+_new_object = object.__new__
+
+# ipaddress objects keep the address as an int in a slot: plain addresses (the common inet
+# value) are parsed by socket.inet_aton/inet_pton and built like UUIDs, ~8x faster than
+# ip_address(text), which parses in Python.
+_V4_IP = IPv4Address.__dict__.get("_ip")
+_V6_IP = IPv6Address.__dict__.get("_ip")
+_V6_SCOPE = IPv6Address.__dict__.get("_scope_id")
+_FAST_INET: Final = all(isinstance(d, MemberDescriptorType) for d in (_V4_IP, _V6_IP, _V6_SCOPE))
+
+
+def _plain_addresses(text: str, pieces: list[str], nulls: list[int]) -> list[Any] | None:
+    """An inet column whose values are all IPv4, or all IPv6, addresses without a prefix
+    length, decoded at C speed; None for any other column."""
+    if not _FAST_INET or "/" in text:
+        return None
+    v6 = ":" in text
+    for i in nulls:
+        pieces[i] = "::" if v6 else "0.0.0.0"
+    big: repeat[Literal["big"]] = repeat("big")
+    try:
+        if v6:
+            ints = list(map(int.from_bytes, map(inet_pton, repeat(AF_INET6), pieces), big))
+        else:
+            ints = list(map(int.from_bytes, map(inet_aton, pieces), big))
+    except OSError:  # IPv4 and IPv6 mixed in one column
+        return None
+    objs: list[Any] = list(map(_new_object, repeat(IPv6Address if v6 else IPv4Address, len(ints))))
+    assert _V4_IP is not None and _V6_IP is not None and _V6_SCOPE is not None
+    if v6:
+        deque(map(_V6_IP.__set__, objs, ints), 0)
+        deque(map(_V6_SCOPE.__set__, objs, repeat(None)), 0)
+    else:
+        deque(map(_V4_IP.__set__, objs, ints), 0)
+    return objs
 
 
 def _json_many(pieces: list[str]) -> list[Any]:
@@ -106,6 +144,7 @@ _TEXT: Final[dict[int, tuple[_Conv, str, str]]] = {
     650: (_cidr, "0.0.0.0/0", "cidr"),
 }
 _JSON_OIDS: Final = frozenset((114, 3802))
+_INET: Final = 869
 
 # Columns the server sent in text format (types libpgz has no binary decoder for, or a text
 # result): the same, plus the types whose binary form never reaches TEXT.
@@ -150,9 +189,10 @@ def _bad_text(values: list[str], conv: _Conv, nulls: list[int], name: str, exc: 
 def _decode_text(mv: memoryview, e: _Entry, nulls: list[int]) -> list[Any]:
     oid, flags, off, length = e[3], e[1], e[6], e[7]
     try:
-        pieces = str(mv[off : off + length], "utf-8").split("\0")
+        text = str(mv[off : off + length], "utf-8")
     except UnicodeDecodeError as exc:
         raise DecodeError(f"a text value of type oid {oid} is not valid UTF-8: {exc}") from None
+    pieces = text.split("\0")
     pieces.pop()  # the arena ends with a NUL: the last piece is empty
     spec = (_TEXT_FORMAT if flags & COL_TEXT_FORMAT else _TEXT).get(oid)
     if spec is None:
@@ -162,7 +202,12 @@ def _decode_text(mv: memoryview, e: _Entry, nulls: list[int]) -> list[Any]:
         for i in nulls:
             pieces[i] = placeholder
         try:
-            values = _json_many(pieces) if oid in _JSON_OIDS else list(map(conv, pieces))
+            if oid in _JSON_OIDS:
+                values = _json_many(pieces)
+            elif oid == _INET and (fast := _plain_addresses(text, pieces, nulls)) is not None:
+                values = fast
+            else:
+                values = list(map(conv, pieces))
         except (ValueError, ArithmeticError, TypeError, KeyError) as exc:
             raise _bad_text(pieces, conv, nulls, name, exc) from None
     for i in nulls:
@@ -176,7 +221,7 @@ def _decode_text(mv: memoryview, e: _Entry, nulls: list[int]) -> list[Any]:
 def _decode_bytes(mv: memoryview, e: _Entry) -> list[Any]:
     offs = mv[e[8] : e[8] + e[9]].cast("Q").tolist()
     data = mv[e[6] : e[6] + e[7]].tobytes()
-    return list(map(data.__getitem__, map(slice, offs, offs[1:])))
+    return [data[a:b] for a, b in zip(offs, offs[1:])]  # faster than map() over slice objects
 
 
 # uuid.UUID keeps its value in slots; filling them through the slot descriptors builds each
@@ -184,15 +229,13 @@ def _decode_bytes(mv: memoryview, e: _Entry) -> list[Any]:
 _UUID_INT = UUID.__dict__.get("int")
 _UUID_SAFE = UUID.__dict__.get("is_safe")
 _FAST_UUID: Final = isinstance(_UUID_INT, MemberDescriptorType) and isinstance(_UUID_SAFE, MemberDescriptorType)
-_new_object = object.__new__
 
 
 def _decode_uuid(mv: memoryview, e: _Entry) -> list[Any]:
-    data = mv[e[6] : e[6] + e[7]]
     count = e[4]
-    # big-endian 128-bit values: as pairs of big-endian uint64, high word first
-    words = struct.unpack(f">{2 * count}Q", data)
-    ints = list(map(add, map(mul, words[0::2], repeat(1 << 64)), words[1::2]))
+    chunks = struct.unpack("16s" * count, mv[e[6] : e[6] + e[7]])
+    big: repeat[Literal["big"]] = repeat("big")
+    ints = list(map(int.from_bytes, chunks, big))
     if not _FAST_UUID:
         return [UUID(int=i) for i in ints]
     objs: list[Any] = list(map(_new_object, repeat(UUID, count)))
@@ -207,16 +250,19 @@ def _decode_interval(mv: memoryview, e: _Entry) -> list[Any]:
     data = mv[e[6] : e[6] + e[7]]
     us = data.cast("q").tolist()[0::2]
     i32 = data.cast("i").tolist()
-    days = list(map(add, i32[2::4], map(mul, i32[3::4], repeat(30))))
+    days = map(add, i32[2::4], map(mul, i32[3::4], repeat(30)))
+    total = list(map(add, map(mul, days, repeat(_US_PER_DAY)), us))
     try:
-        return list(map(timedelta, days, repeat(0), us))
+        # timedelta * int is much faster than the keyword constructor
+        return list(map(mul, repeat(_ONE_US), total))
     except OverflowError:
-        for d, u in zip(days, us):
-            try:
-                timedelta(d, 0, u)
-            except OverflowError:
-                raise DecodeError(f"cannot represent the interval of {d} days and {u} µs in Python") from None
-        raise
+        bad = next(t for t in total if abs(t) > _MAX_US)
+        raise DecodeError(f"cannot represent the interval of {bad} µs in Python (largest: {timedelta.max})") from None
+
+
+_ONE_US: Final = timedelta(microseconds=1)
+_US_PER_DAY: Final = 86_400_000_000
+_MAX_US: Final = (timedelta.max - timedelta(0)) // _ONE_US
 
 
 def _nest(elems: list[Any], start: int, dims: list[int]) -> list[Any]:
@@ -237,7 +283,7 @@ def _decode_array(mv: memoryview, entries: list[_Entry], e: _Entry) -> list[Any]
     elems = _decode_entry(mv, entries, e[11])
     if len(shape) == 2 * count and shape[0::2].count(1) == count:
         # all one-dimensional (then every shape record is [1, length])
-        return list(map(elems.__getitem__, map(slice, starts, starts[1:])))
+        return [elems[a:b] for a, b in zip(starts, starts[1:])]
     values: list[Any] = []
     append = values.append
     pos = 0
