@@ -33,8 +33,12 @@ export fn pgz_close(c: *Conn) void {
     c.close();
 }
 
+/// Set in pgz_step's result when unprocessed input is buffered (see pgz.h).
+const more_input: c_int = 0x100;
+
 export fn pgz_step(c: *Conn) c_int {
-    return @intFromEnum(c.step());
+    const ev = @intFromEnum(c.step());
+    return if (c.in_end > c.in_start) ev | more_input else ev;
 }
 
 export fn pgz_wait(c: *Conn, timeout_ms: c_int) c_int {

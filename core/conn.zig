@@ -271,6 +271,9 @@ pub const Conn = struct {
     pub fn step(self: *Conn) Event {
         if (self.close_kind != .open) return .closed;
         self.releaseHandedOver();
+        // Right after sending a request its answer cannot have arrived yet: skip the read
+        // attempt (a syscall that would only say EAGAIN) and let the caller wait.
+        var just_sent = self.out_pos < self.out.items.len;
         const write_blocked = switch (self.flush()) {
             .ok => false,
             .blocked => true,
@@ -294,7 +297,10 @@ pub const Conn = struct {
                         .closed => return .closed,
                     };
                 },
-                .need => |n| switch (self.fill(n)) {
+                .need => |n| if (just_sent and !write_blocked) {
+                    just_sent = false;
+                    return .want_read;
+                } else switch (self.fill(n)) {
                     .ok => {},
                     .blocked => return if (write_blocked or self.out_pos < self.out.items.len) .want_read_write else .want_read,
                     .closed => return .closed,

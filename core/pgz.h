@@ -71,7 +71,10 @@ void pgz_close(pgz_conn *c);
 /* Closes the socket if still open and frees the handle. */
 void pgz_free(pgz_conn *c);
 
-/* Does all that can be done without blocking; returns a PGZ_WANT_* or PGZ_EV_* code. */
+/* Does all that can be done without blocking; returns a PGZ_WANT_* or PGZ_EV_* code,
+ * with PGZ_MORE_INPUT or-ed in when received bytes remain to be processed (so an event
+ * loop knows whether to step again before the socket next becomes readable). */
+#define PGZ_MORE_INPUT 0x100
 int pgz_step(pgz_conn *c);
 
 /*

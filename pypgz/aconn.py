@@ -141,6 +141,8 @@ class AsyncConn:
         session = self._session
         while True:
             ev = native.step()
+            more = ev & N.MORE_INPUT
+            ev &= 0xFF
             if ev <= N.WANT_READ_WRITE:
                 self._want_write(ev != N.WANT_READ)
                 return
@@ -149,6 +151,10 @@ class AsyncConn:
                 op.waiter.set_result(None)
             if ev == N.EV_CLOSED:
                 self._detach()
+                return
+            if not more and not session.ops and not self._writing:
+                # Nothing in flight and nothing buffered: the next step would only find
+                # the socket empty. The reader callback fires when something arrives.
                 return
             if ev == N.EV_BATCH and self._paused_for is not None:
                 # A stream's consumer has not taken the previous batch: stop reading, so
@@ -197,15 +203,18 @@ class AsyncConn:
         """Awaits an operation. On a timeout or a cancellation of the waiting task, the query
         is cancelled on the server and the connection drained back to idle (or closed if the
         server does not answer in time)."""
-        if op.waiter is None:
-            self._submitted(op)
         fut = op.waiter
-        assert fut is not None
+        if fut is None:
+            self._submitted(op)
+            fut = op.waiter
+            assert fut is not None
+        if fut.done():
+            return op
         try:
             if timeout is None:
-                await asyncio.shield(fut)
+                await fut
             else:
-                await asyncio.wait_for(asyncio.shield(fut), timeout)
+                await asyncio.wait_for(fut, timeout)
         except asyncio.TimeoutError:
             await self._cancel_running(op)
             raise errors.QueryTimeoutError(
@@ -222,13 +231,15 @@ class AsyncConn:
         for it to finish; closes the connection if it does not."""
         if op.finished or self._session.closed:
             return
+        if op.waiter is None or op.waiter.done():
+            # The waiter was cancelled with its task: the op resolves this one instead.
+            op.waiter = self._loop.create_future()
+        fut = op.waiter
         if self._session.ops and self._session.ops[0] is op:
             try:
                 await self._send_cancel()
-            except OSError:
+            except (OSError, asyncio.TimeoutError):
                 pass
-        fut = op.waiter
-        assert fut is not None
         try:
             await asyncio.wait_for(asyncio.shield(fut), CANCEL_GRACE)
         except asyncio.TimeoutError:
@@ -266,14 +277,16 @@ class AsyncConn:
     # ---- holding the connection for one task ---------------------------------------------------
 
     async def _gate(self) -> None:
-        """Waits while another task holds the connection (transaction block or stream)."""
+        """Waits while another task holds the connection (transaction block or stream).
+        Callers test ``self._owner`` first, so the common case costs no coroutine."""
         while self._owner is not None and self._owner is not asyncio.current_task():
             fut = self._loop.create_future()
             self._owner_waiters.append(fut)
             await fut
 
     async def _hold(self) -> None:
-        await self._gate()
+        if self._owner is not None:
+            await self._gate()
         self._owner = asyncio.current_task()
         self._owner_depth += 1
 
@@ -328,7 +341,8 @@ class AsyncConn:
     async def _run(self, sql: str, args: Sequence[Any], timeout: float | None, *, kind: str = "fetch") -> Op:
         """Runs an extended-protocol query, retrying once if its cached statement went stale,
         and resolving values of types libpgz cannot decode."""
-        await self._gate()
+        if self._owner is not None:
+            await self._gate()
         t = self._timeout(timeout)
         s = self._session
         st = await self._describe(sql, t) if s.wants_description(sql, args) else None
@@ -354,13 +368,15 @@ class AsyncConn:
         protocol, so ``sql`` may hold several statements (the last tag is returned)."""
         if args:
             return (await self._run(sql, args, timeout, kind="execute")).tag
-        await self._gate()
+        if self._owner is not None:
+            await self._gate()
         op = await self._wait_op(self._submitted(self._session.submit_simple(sql)), self._timeout(timeout))
         return op.result_or_raise().tag
 
     async def executemany(self, sql: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None) -> None:
         """Runs ``sql`` once per argument set, pipelined in one round trip; all or nothing."""
-        await self._gate()
+        if self._owner is not None:
+            await self._gate()
         t = self._timeout(timeout)
         sets = list(args)
         op = self._session.submit_many(sql, sets)
@@ -453,7 +469,8 @@ class AsyncConn:
 
     async def prepare(self, sql: str, *, timeout: float | None = None) -> AsyncPreparedStatement:
         """Prepares a statement; the result reports its parameter and column types and runs it."""
-        await self._gate()
+        if self._owner is not None:
+            await self._gate()
         s = self._session
         op = await self._wait_op(self._submitted(s.submit_prepare(sql, name=s.explicit_name())), self._timeout(timeout))
         op.result_or_raise()
@@ -461,7 +478,8 @@ class AsyncConn:
         return AsyncPreparedStatement(self, op.statement)
 
     async def _run_prepared(self, st: Statement, args: Sequence[Any], timeout: float | None) -> Op:
-        await self._gate()
+        if self._owner is not None:
+            await self._gate()
         op = await self._wait_op(self._submitted(self._session.submit_prepared(st, args)), self._timeout(timeout))
         return op.result_or_raise()
 

@@ -127,29 +127,28 @@ def _result_formats(columns: tuple[Column, ...]) -> bytes:
 
 
 class Op:
-    """One queued operation and what came back for it."""
+    """One queued operation and what came back for it.
 
-    __slots__ = (
-        "kind", "statement", "parsed", "rows", "columns", "tag", "error", "finished", "param_types",
-        "on_batch", "raw", "waiter", "retryable", "plan",
-    )
+    Fields that most operations never set are class-level defaults: an op is created per
+    query, and setting a dozen attributes costs more than the rest of the bookkeeping."""
+
+    columns: tuple[Column, ...] | None = None
+    tag = ""
+    error: BaseException | None = None
+    finished = False
+    param_types: tuple[int, ...] | None = None
+    on_batch: Callable[[list[Record]], None] | None = None
+    # Columns of a type libpgz cannot decode, waiting for their text form: index → values.
+    raw: dict[int, list[Any]] | None = None
+    waiter: Any = None  # the facade's wake-up (an asyncio future)
+    retryable = False
+    plan: Plan | None = None
 
     def __init__(self, kind: str, statement: Statement | None = None, parsed: bool = False) -> None:
         self.kind = kind
         self.statement = statement
         self.parsed = parsed  # this op carried the Parse of its statement
         self.rows: list[Record] = []
-        self.columns: tuple[Column, ...] | None = None
-        self.tag = ""
-        self.error: BaseException | None = None
-        self.finished = False
-        self.param_types: tuple[int, ...] | None = None
-        self.on_batch: Callable[[list[Record]], None] | None = None
-        # Columns of a type libpgz cannot decode, waiting for their text form: index → values.
-        self.raw: dict[int, list[Any]] | None = None
-        self.waiter: Any = None  # the facade's wake-up (an asyncio future)
-        self.retryable = False
-        self.plan: Plan | None = None
 
     def result_or_raise(self) -> Op:
         if self.error is not None:

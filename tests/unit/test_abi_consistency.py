@@ -41,7 +41,8 @@ def test_library_exports_every_function() -> None:
 
 def test_header_constants_match_binding() -> None:
     text = (ROOT / "core/pgz.h").read_text()
-    consts = {m[0]: int(m[1]) for m in re.findall(r"#define PGZ_(\w+)\s+\(?(-?\d+)\)?", text)}
+    pattern = r"#define PGZ_(\w+)\s+\(?(-?(?:0x[0-9a-fA-F]+|\d+))\)?"
+    consts = {m[0]: int(m[1], 0) for m in re.findall(pattern, text)}
     for name, value in consts.items():
         py = name if hasattr(_native, name) else None
         if py is not None:
