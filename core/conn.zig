@@ -62,6 +62,15 @@ pub const exec_describe_statement: u32 = 2;
 pub const exec_execute: u32 = 4;
 pub const exec_discard_rows: u32 = 8;
 pub const exec_simple: u32 = 16;
+/// Leave the operation open: no Sync yet; more parameter sets follow with `exec_more`.
+pub const exec_open: u32 = 32;
+/// Continue the open operation (no new entry in `ops`); Sync ends it unless `exec_open`.
+pub const exec_more: u32 = 64;
+/// With `exec_more`: end the open operation so that the server rolls back what it has run
+/// (the caller could not encode the rest): an Execute of a portal that cannot exist fails
+/// the implicit transaction before the Sync.
+pub const exec_abort: u32 = 128;
+const abort_portal = "pypgz: batch aborted by the client";
 
 /// A batch is handed over when it holds this many bytes, even without a row limit,
 /// so that no result needs more than a bounded buffer in the core.
@@ -125,6 +134,9 @@ pub const Conn = struct {
     notify_pid: i32 = 0,
     notify_buf: std.ArrayList(u8) = .empty,
     notify_channel_len: usize = 0,
+
+    /// An operation queued with `exec_open` awaits its remaining parameter sets and Sync.
+    op_open: bool = false,
 
     /// Inside COPY OUT started by a query that does not handle COPY: skip its data.
     skipping_copy: bool = false,
@@ -234,10 +246,13 @@ pub const Conn = struct {
         errdefer self.out.shrinkRetainingCapacity(mark);
         const discard = flags & exec_discard_rows != 0;
         if (flags & exec_simple != 0) {
+            if (self.op_open) return error.BadParameters;
             try frontend.query(&self.out, gpa, sql);
             try self.ops.append(gpa, .{ .kind = .simple, .discard_rows = true });
             return;
         }
+        const more = flags & exec_more != 0;
+        if (more != self.op_open) return error.BadParameters;
         if (flags & exec_parse != 0) try frontend.parse(&self.out, gpa, statement, sql, oids);
         if (flags & exec_describe_statement != 0) try frontend.describe(&self.out, gpa, 'S', statement);
         if (flags & exec_execute != 0) {
@@ -245,13 +260,19 @@ pub const Conn = struct {
             var set: u32 = 0;
             while (set < nsets) : (set += 1) {
                 pos += try frontend.bind(&self.out, gpa, "", statement, params[pos..], nparams, result_formats);
-                if (set == 0 and !discard) try frontend.describe(&self.out, gpa, 'P', "");
+                if (set == 0 and !discard and !more) try frontend.describe(&self.out, gpa, 'P', "");
                 try frontend.execute(&self.out, gpa, "", 0);
             }
             if (pos != params.len) return error.BadParameters;
         }
-        try frontend.sync(&self.out, gpa);
-        try self.ops.append(gpa, .{ .kind = .extended, .discard_rows = discard, .batch_rows = batch_rows });
+        if (flags & exec_abort != 0) {
+            if (!more) return error.BadParameters;
+            try frontend.execute(&self.out, gpa, abort_portal, 0);
+        }
+        const open = flags & exec_open != 0 and flags & exec_abort == 0;
+        if (!open) try frontend.sync(&self.out, gpa);
+        if (!more) try self.ops.append(gpa, .{ .kind = .extended, .discard_rows = discard, .batch_rows = batch_rows });
+        self.op_open = open;
     }
 
     /// Queues a Close of a prepared statement, to travel with the next operation. Its

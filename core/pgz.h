@@ -90,6 +90,11 @@ int pgz_wait(pgz_conn *c, int timeout_ms);
 #define PGZ_EXEC_EXECUTE          4  /* send Bind/Describe(portal)/Execute for each parameter set */
 #define PGZ_EXEC_DISCARD_ROWS     8  /* do not collect rows (executemany) */
 #define PGZ_EXEC_SIMPLE          16  /* send `sql` as a simple Query; rows are discarded */
+#define PGZ_EXEC_OPEN            32  /* leave the operation open: no Sync yet, more sets follow */
+#define PGZ_EXEC_MORE            64  /* add parameter sets to the open operation (no new
+                                        operation); it ends with Sync unless PGZ_EXEC_OPEN */
+#define PGZ_EXEC_ABORT          128  /* with PGZ_EXEC_MORE: end the open operation so that the
+                                        server rolls back its sets (it then fails with 34000) */
 
 /*
  * Queues one operation, ending with Sync, behind those already in flight (pipelining);
@@ -98,7 +103,10 @@ int pgz_wait(pgz_conn *c, int timeout_ms);
  * as on the wire; `nsets` sets of `nparams` parameters follow each other (one Bind and
  * Execute per set). `result_formats` are the Bind result format codes (none = text,
  * one = all columns, else one per column). `batch_rows` (0 = no limit) makes the result
- * arrive as PGZ_EV_BATCH events of at most that many rows. Returns 0 or PGZ_ERR_*.
+ * arrive as PGZ_EV_BATCH events of at most that many rows. A long executemany can be sent
+ * in slices (PGZ_EXEC_OPEN, then PGZ_EXEC_MORE calls), so the server works on the first
+ * while the caller encodes the next; it is still one operation, one Sync, all or nothing.
+ * Returns 0 or PGZ_ERR_*.
  */
 int pgz_exec(pgz_conn *c, uint32_t flags,
              const uint8_t *statement, size_t statement_len,

@@ -378,16 +378,30 @@ class AsyncConn:
         if self._owner is not None:
             await self._gate()
         t = self._timeout(timeout)
-        sets = list(args)
-        op = self._session.submit_many(sql, sets)
-        if op is None:
-            return
-        await self._wait_op(self._submitted(op), t)
-        if op.error is not None and op.retryable:
-            op = self._session.submit_many(sql, sets)
-            assert op is not None
-            await self._wait_op(self._submitted(op), t)
-        op.result_or_raise()
+        sets = args if isinstance(args, list) else list(args)
+        op = await self._many(sql, sets, t)
+        if op is not None and op.error is not None and op.retryable:
+            await self._many(sql, sets, t)
+
+    async def _many(self, sql: str, sets: list[Sequence[Any]], timeout: float | None) -> Op | None:
+        w = self._session.submit_many(sql, sets)
+        if w is None:
+            return None
+        self._submitted(w.op)
+        try:
+            while w.pending:
+                await asyncio.sleep(0)  # let the loop run (and read) between slices
+                w.send_next()
+                self._pump()
+        except BaseException as e:
+            w.abort(e)
+            self._pump()
+            await self._wait_op(w.op, timeout)
+            raise
+        await self._wait_op(w.op, timeout)
+        if w.op.error is not None and w.op.retryable:
+            return w.op
+        return w.result()
 
     async def fetch(self, sql: str, *args: Any, timeout: float | None = None) -> list[Record]:
         """All rows of a query."""

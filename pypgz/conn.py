@@ -251,17 +251,38 @@ class Conn:
     def executemany(self, sql: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None) -> None:
         """Runs ``sql`` once per argument set, pipelined in one round trip; all or nothing."""
         t = self._timeout(timeout)
-        sets = list(args)
+        sets = args if isinstance(args, list) else list(args)
         with self._lock:
-            op = self._session.submit_many(sql, sets)
-            if op is None:
+            op = self._many(sql, sets, t)
+            if op is not None and op.error is not None and op.retryable:
+                op = self._many(sql, sets, t)
+
+    def _many(self, sql: str, sets: list[Sequence[Any]], timeout: float | None) -> Op | None:
+        w = self._session.submit_many(sql, sets)
+        if w is None:
+            return None
+        try:
+            while w.pending:
+                self._step_nowait()
+                w.send_next()
+        except BaseException as e:
+            w.abort(e)
+            self._wait_op(w.op, timeout=timeout)
+            raise
+        self._wait_op(w.op, timeout=timeout)
+        if w.op.error is not None and w.op.retryable:
+            return w.op
+        return w.result()
+
+    def _step_nowait(self) -> None:
+        """Lets the core send and read what it can without blocking (between slices)."""
+        native = self._native
+        ev = native.step() & 0xFF
+        while ev >= N.EV_READY:
+            self._session.dispatch(ev)
+            if ev == N.EV_CLOSED:
                 return
-            self._wait_op(op, timeout=t)
-            if op.error is not None and op.retryable:
-                op = self._session.submit_many(sql, sets)
-                assert op is not None
-                self._wait_op(op, timeout=t)
-        op.result_or_raise()
+            ev = native.step() & 0xFF
 
     def fetch(self, sql: str, *args: Any, timeout: float | None = None) -> list[Record]:
         """All rows of a query."""

@@ -256,40 +256,25 @@ class Session:
         self.ops.append(op)
         return op
 
-    def submit_many(self, sql: str, argsets: Iterable[Sequence[Any]], *, collect_rows: bool = False) -> Op | None:
-        """Queues one Bind/Execute per argument set, all in one round trip and one implicit
-        transaction (one Sync): all succeed or none. Returns None when there is nothing to run."""
+    def submit_many(self, sql: str, argsets: Iterable[Sequence[Any]], *, collect_rows: bool = False) -> ManyWriter | None:
+        """Queues one Bind/Execute per argument set, all in one operation with one Sync: one
+        implicit transaction, all or nothing. The sets go out in slices (``ManyWriter``) so
+        the server runs the first while the next is encoded. None when there is nothing to run."""
         self._check_open()
-        sets = [tuple(a) for a in argsets]
+        sets = argsets if isinstance(argsets, list) else list(argsets)
         if not sets:
             return None
         nparams = len(sets[0])
-        for s in sets:
-            if len(s) != nparams:
-                raise errors.InterfaceError(f"executemany: every argument set needs {nparams} values; got one with {len(s)}")
+        for a in sets:
+            if len(a) != nparams:
+                raise errors.InterfaceError(f"executemany: every argument set needs {nparams} values; got one with {len(a)}")
         st, needs_parse = self._statement_for(sql)
-        oids = b""
-        if needs_parse:
-            declared = _declared_oids(sets, nparams)
-            st.parse_oids = declared
-            oids = struct.pack(f"<{nparams}I", *declared)
-            encs = [encoder_for(t) if t else encode_text for t in declared]
-            params = b"".join([e(v) if v is not None else NULL_ENTRY for s in sets for e, v in zip(encs, s)])
-            flags = N.EXEC_PARSE | N.EXEC_EXECUTE | (N.EXEC_DESCRIBE_STMT if st.name else 0)
-        else:
-            params = b"".join([st.encode(s) for s in sets])
-            flags = N.EXEC_EXECUTE
-        if not collect_rows:
-            flags |= N.EXEC_DISCARD_ROWS
-        op = Op("many", st, needs_parse)
         try:
-            self._exec(flags, st, oids, params, nparams, len(sets), 0)
+            return ManyWriter(self, st, needs_parse, sets, nparams, collect_rows)
         except BaseException:
             if needs_parse:
                 self.forget(st)
             raise
-        self.ops.append(op)
-        return op
 
     def submit_prepare(self, sql: str, *, name: bytes | None = None) -> Op:
         """Queues Parse + Describe of a statement (cached, or under an explicit name)."""
@@ -512,7 +497,100 @@ class Session:
             rows[row_index] = plan.make_row(tuple(row))
 
 
-def _declared_oids(sets: list[tuple[Any, ...]], nparams: int) -> tuple[int, ...]:
+class ManyWriter:
+    """An executemany in flight: sends its argument sets slice by slice (``send_next``)
+    as one operation; the facade steps the connection between slices."""
+
+    SLICE = 256
+
+    def __init__(self, session: Session, st: Statement, needs_parse: bool, sets: list[Sequence[Any]],
+                 nparams: int, collect_rows: bool) -> None:
+        self.session = session
+        self.st = st
+        self.sets = sets
+        self.nparams = nparams
+        self.pos = 0
+        self.open = False
+        self.client_error: BaseException | None = None
+        self.op = Op("many", st, needs_parse)
+        flags = N.EXEC_EXECUTE if collect_rows else N.EXEC_EXECUTE | N.EXEC_DISCARD_ROWS
+        oids = b""
+        if needs_parse:
+            declared = _declared_oids(sets, nparams)
+            st.parse_oids = declared
+            oids = struct.pack(f"<{nparams}I", *declared)
+            self.encoders: list[Callable[[Any], bytes]] = [
+                _null_safe(encoder_for(t)) if t else _null_safe(encode_text) for t in declared
+            ]
+            flags |= N.EXEC_PARSE | (N.EXEC_DESCRIBE_STMT if st.name else 0)
+        elif st.encoders is not None:
+            self.encoders = st.encoders
+        else:
+            self.encoders = [_null_safe(encoder_for(t)) if t else _null_safe(encode_text) for t in st.parse_oids]
+        self.flags = flags
+        self._send(flags, oids)
+        session.ops.append(self.op)
+
+    @property
+    def pending(self) -> bool:
+        return self.pos < len(self.sets)
+
+    def _encode_slice(self) -> tuple[bytes, int]:
+        chunk = self.sets[self.pos : self.pos + self.SLICE]
+        encs = self.encoders
+        if len(encs) == 1:
+            e = encs[0]
+            params = b"".join([e(a[0]) for a in chunk])
+        else:
+            params = b"".join([e(v) for a in chunk for e, v in zip(encs, a)])
+        return params, len(chunk)
+
+    def _send(self, flags: int, oids: bytes) -> None:
+        params, n = self._encode_slice()
+        last = self.pos + n >= len(self.sets)
+        if not last:
+            flags |= N.EXEC_OPEN
+        self.session._exec(flags, self.st, oids, params, self.nparams, n, 0)
+        self.pos += n
+        self.open = not last
+
+    def send_next(self) -> None:
+        """Encodes and queues the next slice; on an encoding error the batch is aborted
+        (the server rolls back what ran) and the error re-raised."""
+        flags = (self.flags & ~(N.EXEC_PARSE | N.EXEC_DESCRIBE_STMT)) | N.EXEC_MORE
+        try:
+            self._send(flags, b"")
+        except errors.Error as e:
+            self.abort(e)
+            raise
+
+    def abort(self, exc: BaseException) -> None:
+        """Ends the operation so that nothing of it commits; ``exc`` is what the caller sees."""
+        if self.client_error is not None:
+            return
+        self.client_error = exc
+        self.pos = len(self.sets)
+        if self.open:
+            self.open = False
+            rc = self.session.native.exec(N.EXEC_MORE | N.EXEC_ABORT, self.st.name, b"", b"", b"", 0, 0, b"", 0)
+            if rc not in (0, N.ERR_CLOSED):
+                self.session._exec_failed(rc)
+
+    def result(self) -> Op:
+        """The finished op; the client's own error wins over the abort the server reports."""
+        if self.client_error is not None:
+            raise self.client_error
+        return self.op.result_or_raise()
+
+
+def _null_safe(enc: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+    def encode(value: Any) -> bytes:
+        return NULL_ENTRY if value is None else enc(value)
+
+    return encode
+
+
+def _declared_oids(sets: Sequence[Sequence[Any]], nparams: int) -> tuple[int, ...]:
     """Parse-time types for executemany: from the first non-NULL value of each column."""
     out = []
     for i in range(nparams):

@@ -310,8 +310,7 @@ pub const Builder = struct {
                 col.commitText(values.formatDate(try col.reserveText(gpa, values.max_date), days));
             },
             .time => {
-                const us = try timeOfDay(v[0..@min(v.len, 8)]);
-                if (v.len != 8) return error.ProtocolViolation;
+                const us = try timeOfDay(v);
                 col.commitText(values.formatTime(try col.reserveText(gpa, values.max_time), us));
             },
             .timetz => {

@@ -205,3 +205,22 @@ def test_conn_and_rows_are_typed_objects(dsn: str) -> None:
         row = conn.fetchrow("SELECT 1 AS x")
         assert isinstance(row, pypgz.Record) and isinstance(row, tuple)
     assert conn.is_closed()
+
+
+async def test_executemany_in_slices_is_still_all_or_nothing(db: Any) -> None:
+    await db.execute("CREATE TEMP TABLE big_em (id int PRIMARY KEY, v text)")
+    n = 5000  # many slices
+    await db.executemany("INSERT INTO big_em VALUES ($1, $2)", [(i, str(i)) for i in range(n)])
+    assert await db.fetchval("SELECT count(*) FROM big_em") == n
+    # A server-side failure in the last slice rolls back the earlier slices.
+    rows = [(i, "x") for i in range(n, 2 * n)] + [(0, "duplicate")]
+    with pytest.raises(errors.UniqueViolationError):
+        await db.executemany("INSERT INTO big_em VALUES ($1, $2)", rows)
+    assert await db.fetchval("SELECT count(*) FROM big_em") == n
+    # A value that cannot be encoded, far into the batch: the client error is raised and
+    # the slices the server already ran are rolled back.
+    rows2 = [(i, "y") for i in range(2 * n, 3 * n)] + [(object(), "bad")]
+    with pytest.raises(errors.EncodeError):
+        await db.executemany("INSERT INTO big_em VALUES ($1::int, $2)", rows2)
+    assert await db.fetchval("SELECT count(*) FROM big_em") == n
+    assert db.transaction_status == "idle"
