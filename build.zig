@@ -11,6 +11,8 @@ pub fn build(b: *std.Build) void {
         .target = target,
         .optimize = optimize,
         .link_libc = true,
+        // Installs ship no debug info; Debug builds keep it for stack traces.
+        .strip = optimize != .Debug,
     });
     const lib = b.addLibrary(.{ .name = "pgz", .linkage = .dynamic, .root_module = lib_mod });
     b.installArtifact(lib);

@@ -56,3 +56,29 @@ async def test_timeout_inside_transaction_leaves_it_failed(db: Any) -> None:
     assert db.transaction_status == "in_error"
     await db.execute("ROLLBACK")
     assert await db.fetchval("SELECT 1") == 1
+
+
+async def test_unanswered_cancel_closes_the_connection(facade: str, dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that stops answering (its backend frozen with SIGSTOP) ignores the cancel
+    request too: after a bounded wait the connection is closed instead of hanging."""
+    import os
+    import signal
+
+    import pypgz.aconn
+    import pypgz.conn
+    from facades import open_facade
+
+    monkeypatch.setattr(pypgz.conn, "CANCEL_GRACE", 1.0)
+    monkeypatch.setattr(pypgz.aconn, "CANCEL_GRACE", 1.0)
+    db = await open_facade(facade, dsn)
+    pid = db.get_server_pid()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        with pytest.raises((errors.QueryTimeoutError, errors.ConnectionLostError)):
+            await db.fetchval("SELECT 1", timeout=0.5)
+        assert time.monotonic() - start < 6
+        assert db.is_closed()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        await db.close()
