@@ -32,6 +32,7 @@ from pypgz.connect import (
     startup_packet,
 )
 from pypgz.dsn import ConnectParams, Endpoint
+from pypgz.notify import Callback, Listeners, quote_ident
 from pypgz.record import Record
 from pypgz.session import Op, Session, Statement
 from pypgz.statement import AsyncPreparedStatement
@@ -131,6 +132,8 @@ class AsyncConn:
         self._owner: asyncio.Task[Any] | None = None
         self._owner_depth = 0
         self._owner_waiters: deque[asyncio.Future[None]] = deque()
+        self._listeners = Listeners(self)
+        session.notify_handlers.append(self._on_notify)
         loop.add_reader(self._fd, self._pump)
 
     # ---- driving the core from the loop -----------------------------------------------------
@@ -501,6 +504,24 @@ class AsyncConn:
         """A transaction block (``async with``): commits on success, rolls back on an
         exception; nested blocks become savepoints. Other tasks wait while it is open."""
         return AsyncTransaction(self, TransactionOptions.make(isolation, readonly, deferrable))
+
+    # ---- LISTEN / NOTIFY ---------------------------------------------------------------------
+
+    def _on_notify(self, pid: int, channel: str, payload: str) -> None:
+        for result in self._listeners.deliver(pid, channel, payload):
+            if asyncio.iscoroutine(result):
+                self._loop.create_task(result)
+
+    async def add_listener(self, channel: str, callback: Callback) -> None:
+        """Calls ``callback(conn, pid, channel, payload)`` for each NOTIFY on ``channel``
+        (LISTEN is sent with the first callback); a coroutine callback runs as a task.
+        The event loop delivers notifications as they arrive, even while idle."""
+        if self._listeners.add(channel, callback):
+            await self.execute("LISTEN " + quote_ident(channel))
+
+    async def remove_listener(self, channel: str, callback: Callback) -> None:
+        if self._listeners.remove(channel, callback) and not self.is_closed():
+            await self.execute("UNLISTEN " + quote_ident(channel))
 
     # ---- information -------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from pypgz.connect import (
     startup_packet,
 )
 from pypgz.dsn import ConnectParams, Endpoint
+from pypgz.notify import Callback, Listeners, Notification, quote_ident
 from pypgz.record import Record
 from pypgz.session import Op, Session, Statement, parse_rowcount
 from pypgz.statement import PreparedStatement
@@ -104,6 +105,8 @@ class Conn:
         self._lock = threading.Lock()
         self._tx_depth = 0
         self._closed = False
+        self._listeners = Listeners(self)
+        session.notify_handlers.append(self._on_notify)
 
     # ---- context management and lifetime -------------------------------------------------
 
@@ -363,6 +366,43 @@ class Conn:
         """A transaction block: commits on success, rolls back on an exception. Nested
         blocks become savepoints."""
         return Transaction(self, TransactionOptions.make(isolation, readonly, deferrable))
+
+    # ---- LISTEN / NOTIFY ---------------------------------------------------------------------
+
+    def _on_notify(self, pid: int, channel: str, payload: str) -> None:
+        self._listeners.deliver(pid, channel, payload)
+
+    def add_listener(self, channel: str, callback: Callback) -> None:
+        """Calls ``callback(conn, pid, channel, payload)`` for each NOTIFY on ``channel``
+        (LISTEN is sent with the first callback). Notifications arrive while the connection
+        runs queries or waits in ``notifies()``."""
+        if self._listeners.add(channel, callback):
+            self.execute("LISTEN " + quote_ident(channel))
+
+    def remove_listener(self, channel: str, callback: Callback) -> None:
+        if self._listeners.remove(channel, callback) and not self.is_closed():
+            self.execute("UNLISTEN " + quote_ident(channel))
+
+    def notifies(self, timeout: float | None = None) -> Iterator[Notification]:
+        """Yields notifications as they arrive, for channels LISTENed to on this connection;
+        stops after ``timeout`` seconds without one (None: never)."""
+        listeners = self._listeners
+        listeners.queueing = True
+        try:
+            while True:
+                while listeners.queue:
+                    yield listeners.queue.popleft()
+                with self._lock:
+                    ev = self._native.wait(-1 if timeout is None else int(timeout * 1000))
+                    if ev == N.EV_TIMEOUT:
+                        return
+                    if ev != N.EV_INTERRUPTED and ev >= N.EV_READY:
+                        self._session.dispatch(ev)
+                        if ev == N.EV_CLOSED:
+                            raise errors.ConnectionLostError("the connection was lost while waiting for notifications")
+        finally:
+            listeners.queueing = False
+            listeners.queue.clear()
 
     # ---- information -------------------------------------------------------------------------
 
