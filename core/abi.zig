@@ -142,3 +142,29 @@ export fn pgz_cancel_packet(c: *Conn, buf: [*]u8, cap: usize) usize {
 export fn pgz_binary_supported(type_oid: u32) c_int {
     return @intFromBool(types.codecFor(type_oid, 1).kind() != .raw);
 }
+
+export fn pgz_copy_data(c: *Conn, data: ?[*]const u8, len: usize) c_int {
+    c.copyData(slice(data, len)) catch |e| return execError(e);
+    return 0;
+}
+
+export fn pgz_copy_end(c: *Conn, reason: ?[*]const u8, reason_len: usize) c_int {
+    c.copyEnd(if (reason) |r| r[0..reason_len] else null) catch |e| return execError(e);
+    return 0;
+}
+
+export fn pgz_pending_output(c: *Conn) usize {
+    return c.pendingOutput();
+}
+
+export fn pgz_wait_writable(c: *Conn, timeout_ms: c_int) c_int {
+    return @intFromEnum(c.waitWritable(timeout_ms));
+}
+
+fn execError(e: conn_mod.ExecError) c_int {
+    return switch (e) {
+        error.Closed => err_closed,
+        error.BadParameters => err_bad_params,
+        error.OutOfMemory => err_no_memory,
+    };
+}

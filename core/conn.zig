@@ -36,6 +36,10 @@ pub const Event = enum(c_int) {
     closed = 10,
     timeout = 11,
     interrupted = 12,
+    /// The server waits for COPY data: send it with copyData, then copyEnd.
+    copy_in = 13,
+    /// A chunk of COPY TO STDOUT data is in the result buffer.
+    copy_out = 14,
 
     pub fn isWant(self: Event) bool {
         return @intFromEnum(self) <= 3;
@@ -71,6 +75,13 @@ pub const exec_more: u32 = 64;
 /// the implicit transaction before the Sync.
 pub const exec_abort: u32 = 128;
 const abort_portal = "pypgz: batch aborted by the client";
+/// The operation runs a COPY and handles its data (a simple query).
+pub const exec_copy: u32 = 256;
+
+/// COPY OUT data is handed over in chunks of about this size.
+const copy_chunk: usize = 1 << 20;
+/// CopyData messages the core sends are at most this large.
+const copy_message_max: usize = 1 << 20;
 
 /// A batch is handed over when it holds this many bytes, even without a row limit,
 /// so that no result needs more than a bounded buffer in the core.
@@ -81,6 +92,7 @@ const OpKind = enum { startup, simple, extended };
 
 const Op = struct {
     kind: OpKind,
+    copy: bool = false,
     discard_rows: bool = false,
     batch_rows: u32 = 0,
     failed: bool = false,
@@ -140,6 +152,12 @@ pub const Conn = struct {
 
     /// Inside COPY OUT started by a query that does not handle COPY: skip its data.
     skipping_copy: bool = false,
+    /// COPY FROM STDIN in progress: the server waits for copyData/copyEnd.
+    copying_in: bool = false,
+    /// COPY TO STDOUT in progress for an operation that handles it.
+    copying_out: bool = false,
+    /// Set when a COPY OUT chunk was handed over; the buffer is emptied at the next step.
+    copy_out_handed: bool = false,
 
     pub fn init(gpa: Allocator, socket: posix.fd_t, startup_params: []const u8, password: []const u8) Allocator.Error!*Conn {
         const self = try gpa.create(Conn);
@@ -248,7 +266,7 @@ pub const Conn = struct {
         if (flags & exec_simple != 0) {
             if (self.op_open) return error.BadParameters;
             try frontend.query(&self.out, gpa, sql);
-            try self.ops.append(gpa, .{ .kind = .simple, .discard_rows = true });
+            try self.ops.append(gpa, .{ .kind = .simple, .discard_rows = true, .copy = flags & exec_copy != 0 });
             return;
         }
         const more = flags & exec_more != 0;
@@ -280,6 +298,58 @@ pub const Conn = struct {
     pub fn closeStatement(self: *Conn, name: []const u8) ExecError!void {
         if (self.close_kind != .open) return error.Closed;
         try frontend.close(&self.out, self.gpa, 'S', name);
+    }
+
+    /// Queues COPY data (after a copy_in event), split into CopyData messages.
+    pub fn copyData(self: *Conn, data: []const u8) ExecError!void {
+        if (self.close_kind != .open) return error.Closed;
+        if (!self.copying_in) return error.BadParameters;
+        var rest = data;
+        while (rest.len > 0) {
+            const n = @min(rest.len, copy_message_max);
+            try frontend.copyData(&self.out, self.gpa, rest[0..n]);
+            rest = rest[n..];
+        }
+    }
+
+    /// Ends COPY FROM STDIN: CopyDone, or CopyFail with `reason` (the server then fails the COPY).
+    pub fn copyEnd(self: *Conn, reason: ?[]const u8) ExecError!void {
+        if (self.close_kind != .open) return error.Closed;
+        if (!self.copying_in) return error.BadParameters;
+        if (reason) |r| try frontend.copyFail(&self.out, self.gpa, r) else try frontend.copyDone(&self.out, self.gpa);
+        self.copying_in = false;
+    }
+
+    pub fn pendingOutput(self: *const Conn) usize {
+        return self.out.items.len - self.out_pos;
+    }
+
+    /// Blocks until all queued output is written (or `timeout_ms` passes); reading waits.
+    /// COPY FROM STDIN needs it: the server sends nothing until the data ends, so waiting
+    /// for an event would wait for ever.
+    pub fn waitWritable(self: *Conn, timeout_ms: i32) Event {
+        const start = std.time.milliTimestamp();
+        while (true) {
+            if (self.close_kind != .open) return .closed;
+            switch (self.flush()) {
+                .ok => return .want_read,
+                .closed => return .closed,
+                .blocked => {},
+            }
+            var remaining: i32 = -1;
+            if (timeout_ms >= 0) {
+                const elapsed = std.time.milliTimestamp() - start;
+                if (elapsed >= timeout_ms) return .timeout;
+                remaining = @intCast(timeout_ms - elapsed);
+            }
+            var fds = [_]posix.pollfd{.{ .fd = self.fd(), .events = posix.POLL.OUT, .revents = 0 }};
+            const rc = posix.system.poll(&fds, 1, remaining);
+            switch (posix.errno(rc)) {
+                .SUCCESS => if (rc == 0) return .timeout,
+                .INTR => return .interrupted,
+                else => |e| return self.ioFailure(posix.unexpectedErrno(e)),
+            }
+        }
     }
 
     pub fn cancelPacket(self: *const Conn, buf: []u8) usize {
@@ -419,6 +489,10 @@ pub const Conn = struct {
         if (self.batch_out) {
             self.builder.clearRows();
             self.batch_out = false;
+        }
+        if (self.copy_out_handed) {
+            self.result_buf.clearRetainingCapacity();
+            self.copy_out_handed = false;
         }
         if (self.op_out) {
             self.builder.clearRows();
@@ -603,12 +677,38 @@ pub const Conn = struct {
             },
             'Z' => return try self.onReady(op, m.body),
             'G' => {
+                if (op.copy and !op.failed) {
+                    self.copying_in = true;
+                    return .copy_in;
+                }
                 // COPY FROM STDIN through a call that carries no data: refuse it cleanly.
                 try frontend.copyFail(&self.out, self.gpa, "COPY FROM STDIN is not supported by this call; use the COPY API");
             },
-            'H' => self.skipping_copy = true,
-            'd' => if (!self.skipping_copy) return error.ProtocolViolation,
-            'c' => self.skipping_copy = false,
+            'H' => {
+                if (op.copy) {
+                    self.copying_out = true;
+                    self.result_buf.clearRetainingCapacity();
+                } else self.skipping_copy = true;
+            },
+            'd' => {
+                if (self.copying_out) {
+                    try self.result_buf.appendSlice(self.gpa, m.body);
+                    if (self.result_buf.items.len >= copy_chunk) {
+                        self.copy_out_handed = true;
+                        return .copy_out;
+                    }
+                } else if (!self.skipping_copy) return error.ProtocolViolation;
+            },
+            'c' => {
+                self.skipping_copy = false;
+                if (self.copying_out) {
+                    self.copying_out = false;
+                    if (self.result_buf.items.len > 0) {
+                        self.copy_out_handed = true;
+                        return .copy_out;
+                    }
+                }
+            },
             'W' => return error.ProtocolViolation,
             else => return error.ProtocolViolation,
         }
@@ -633,6 +733,8 @@ pub const Conn = struct {
         const failed = op.failed;
         self.popOp();
         self.skipping_copy = false;
+        self.copying_in = false;
+        self.copying_out = false;
         self.op_out = true;
         if (failed) return .failed;
         try self.assemble(true);

@@ -34,6 +34,8 @@ typedef struct pgz_conn pgz_conn;
 #define PGZ_EV_CLOSED       10   /* the connection is closed: pgz_close_reason */
 #define PGZ_EV_TIMEOUT      11   /* pgz_wait: the timeout passed first */
 #define PGZ_EV_INTERRUPTED  12   /* pgz_wait: a signal arrived; call again after handling it */
+#define PGZ_EV_COPY_IN      13   /* the server waits for COPY data: pgz_copy_data, then pgz_copy_end */
+#define PGZ_EV_COPY_OUT     14   /* a chunk of COPY TO STDOUT data (about 1 MB): pgz_result */
 
 /* ---- error codes of functions returning int ----------------------------------------- */
 
@@ -95,6 +97,8 @@ int pgz_wait(pgz_conn *c, int timeout_ms);
                                         operation); it ends with Sync unless PGZ_EXEC_OPEN */
 #define PGZ_EXEC_ABORT          128  /* with PGZ_EXEC_MORE: end the open operation so that the
                                         server rolls back its sets (it then fails with 34000) */
+#define PGZ_EXEC_COPY           256  /* with PGZ_EXEC_SIMPLE: the query is a COPY whose data the
+                                        caller sends or receives (PGZ_EV_COPY_IN/OUT) */
 
 /*
  * Queues one operation, ending with Sync, behind those already in flight (pipelining);
@@ -119,6 +123,24 @@ int pgz_exec(pgz_conn *c, uint32_t flags,
 /* Queues a Close of prepared statement `name`; it travels with the next operation. */
 int pgz_close_statement(pgz_conn *c, const uint8_t *name, size_t name_len);
 
+/* ---- COPY ------------------------------------------------------------------------------ */
+
+/* After PGZ_EV_COPY_IN: queues `len` bytes of COPY data (any split; the core frames it into
+ * CopyData messages). Returns 0 or PGZ_ERR_*. */
+int pgz_copy_data(pgz_conn *c, const uint8_t *data, size_t len);
+
+/* Ends COPY FROM STDIN: CopyDone when `reason` is NULL, else CopyFail with that reason (the
+ * server then fails the COPY). Keep stepping for PGZ_EV_DONE / PGZ_EV_FAILED. */
+int pgz_copy_end(pgz_conn *c, const uint8_t *reason, size_t reason_len);
+
+/* Bytes queued and not yet written to the socket. */
+size_t pgz_pending_output(pgz_conn *c);
+
+/* Blocks until the queued output is written, at most `timeout_ms` (negative: no limit).
+ * Returns PGZ_WANT_READ when done, or PGZ_EV_TIMEOUT / PGZ_EV_INTERRUPTED / PGZ_EV_CLOSED.
+ * For COPY FROM STDIN, where the server sends nothing until the data ends. */
+int pgz_wait_writable(pgz_conn *c, int timeout_ms);
+
 /* Writes the 16-byte CancelRequest packet for this connection into buf; returns its length
  * (0 if cap is too small). The caller sends it on a new connection to the same server. */
 size_t pgz_cancel_packet(pgz_conn *c, uint8_t *buf, size_t cap);
@@ -126,6 +148,7 @@ size_t pgz_cancel_packet(pgz_conn *c, uint8_t *buf, size_t cap);
 /* ---- results ------------------------------------------------------------------------- */
 
 /*
+ * After PGZ_EV_COPY_OUT the result buffer holds raw COPY data and nothing else.
  * After PGZ_EV_BATCH or PGZ_EV_DONE: the result buffer. Layout, all little-endian:
  *   pgz_result_header
  *   row description (if PGZ_RES_ROWDESC): ncols pgz_field records, then ncols column names,

@@ -28,6 +28,8 @@ EV_NOTIFY = 9
 EV_CLOSED = 10
 EV_TIMEOUT = 11
 EV_INTERRUPTED = 12
+EV_COPY_IN = 13
+EV_COPY_OUT = 14
 MORE_INPUT = 0x100
 
 ERR_CLOSED = -1
@@ -49,6 +51,7 @@ EXEC_SIMPLE = 16
 EXEC_OPEN = 32
 EXEC_MORE = 64
 EXEC_ABORT = 128
+EXEC_COPY = 256
 
 RES_DONE = 1
 RES_ROWDESC = 2
@@ -94,6 +97,10 @@ _SIGNATURES: dict[str, tuple[list[type], type | None]] = {
     "pgz_parameter": ([_vp, _bp], ctypes.c_char_p),
     "pgz_parameters": ([_vp, ctypes.POINTER(_vp), ctypes.POINTER(_sz)], _c),
     "pgz_binary_supported": ([_u32], _c),
+    "pgz_copy_data": ([_vp, _bp, _sz], _c),
+    "pgz_copy_end": ([_vp, _bp, _sz], _c),
+    "pgz_pending_output": ([_vp], _sz),
+    "pgz_wait_writable": ([_vp, _c], _c),
 }
 
 
@@ -232,6 +239,18 @@ class NativeConn:
         blob = _string_at(self._ptr.value or 0, self._len.value).decode("utf-8", "replace")
         parts = blob.split("\0")
         return dict(zip(parts[0:-1:2], parts[1::2]))
+
+    def copy_data(self, data: bytes) -> int:
+        return _lib.pgz_copy_data(self._h, data, len(data))
+
+    def copy_end(self, reason: bytes | None) -> int:
+        return _lib.pgz_copy_end(self._h, reason, len(reason) if reason is not None else 0)
+
+    def pending_output(self) -> int:
+        return _lib.pgz_pending_output(self._h)
+
+    def wait_writable(self, timeout_ms: int) -> int:
+        return _blocking.pgz_wait_writable(self._h, timeout_ms)
 
     def cancel_packet(self) -> bytes:
         buf = ctypes.create_string_buffer(300)

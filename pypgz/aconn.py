@@ -14,6 +14,7 @@ connection for their task: other tasks' calls wait until they end.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import socket
 import time
 from collections import deque
@@ -21,7 +22,8 @@ from collections.abc import AsyncIterator
 from typing import Any, Awaitable, Callable, Iterable, Sequence, TypeVar
 
 from pypgz import _native as N
-from pypgz import errors
+from pypgz import copy, errors
+from pypgz.codecs.encode import encoder_for
 from pypgz.connect import (
     Options,
     connect_failure,
@@ -126,6 +128,7 @@ class AsyncConn:
         self._writing = False
         self._reading = True
         self._paused_for: Op | None = None
+        self._drain_waiter: asyncio.Future[None] | None = None
         self._tx_depth = 0
         self._closed = False
         # The task holding the connection (a transaction block or a stream), and the others waiting.
@@ -159,7 +162,7 @@ class AsyncConn:
                 # Nothing in flight and nothing buffered: the next step would only find
                 # the socket empty. The reader callback fires when something arrives.
                 return
-            if ev == N.EV_BATCH and self._paused_for is not None:
+            if (ev == N.EV_BATCH or ev == N.EV_COPY_OUT) and self._paused_for is not None:
                 # A stream's consumer has not taken the previous batch: stop reading, so
                 # memory stays bounded; the server waits on its socket meanwhile.
                 self._stop_reading()
@@ -172,6 +175,8 @@ class AsyncConn:
         elif not flag and self._writing:
             self._loop.remove_writer(self._fd)
             self._writing = False
+        if not flag and self._drain_waiter is not None and not self._drain_waiter.done():
+            self._drain_waiter.set_result(None)
 
     def _stop_reading(self) -> None:
         if self._reading:
@@ -504,6 +509,124 @@ class AsyncConn:
         """A transaction block (``async with``): commits on success, rolls back on an
         exception; nested blocks become savepoints. Other tasks wait while it is open."""
         return AsyncTransaction(self, TransactionOptions.make(isolation, readonly, deferrable))
+
+    # ---- COPY ------------------------------------------------------------------------------------
+
+    async def copy_from_table(self, table_name: str, *, output: Any, columns: Sequence[str] | None = None,
+                              schema_name: str | None = None, timeout: float | None = None, **options: Any) -> str:
+        """Writes a table's rows to ``output`` (a path, a file-like object, or a callable
+        taking bytes, which may be a coroutine function) with COPY TO STDOUT; ``options``
+        are COPY's (format, delimiter, null, header, ...). Returns the status tag."""
+        src = copy.table_ref(table_name, schema_name, columns)
+        return await self._copy_out(copy.copy_out_sql(src, copy.options_clause(**options)), output, timeout)
+
+    async def copy_from_query(self, query: str, *args: Any, output: Any, timeout: float | None = None,
+                              **options: Any) -> str:
+        """Writes a query's result to ``output`` with COPY (query) TO STDOUT."""
+        if args:
+            raise errors.InterfaceError("COPY takes no query arguments; put the values in the query")
+        return await self._copy_out(copy.copy_out_sql(f"({query})", copy.options_clause(**options)), output, timeout)
+
+    async def copy_to_table(self, table_name: str, *, source: Any, columns: Sequence[str] | None = None,
+                            schema_name: str | None = None, where: str | None = None,
+                            timeout: float | None = None, **options: Any) -> str:
+        """Reads ``source`` (bytes, a path, a file-like object, or a sync or async iterable of
+        chunks) into a table with COPY FROM STDIN. Returns the status tag."""
+        target = copy.table_ref(table_name, schema_name, columns)
+        sql = copy.copy_in_sql(target, copy.options_clause(**options), where)
+        return await self._copy_in(sql, copy.async_source_chunks(source), timeout)
+
+    async def copy_records_to_table(self, table_name: str, *, records: Iterable[Sequence[Any]],
+                                    columns: Sequence[str] | None = None, schema_name: str | None = None,
+                                    where: str | None = None, timeout: float | None = None) -> str:
+        """Sends Python tuples into a table in PostgreSQL's binary COPY format."""
+        target = copy.table_ref(table_name, schema_name, columns)
+        cols = ", ".join(quote_ident(c) for c in columns) if columns else "*"
+        probe = f"SELECT {cols} FROM {copy.table_ref(table_name, schema_name, None)} LIMIT 0"
+        if self._owner is not None:
+            await self._gate()
+        st = await self._describe(probe, self._timeout(timeout))
+        described = st.columns or ()
+        encoders = [encoder_for(c.type_oid) for c in described]
+        sql = copy.copy_in_sql(target, " WITH (FORMAT binary)", where)
+        chunks = copy.async_source_chunks(copy.binary_chunks(records, encoders, [c.name for c in described]))
+        return await self._copy_in(sql, chunks, timeout)
+
+    async def _copy_out(self, sql: str, output: Any, timeout: float | None) -> str:
+        write, close = copy.output_writer(output)
+        await self._hold()
+        try:
+            pending: deque[bytes] = deque()
+            op = self._session.submit_copy(sql)
+            op.on_copy_data = pending.append
+            self._paused_for = op
+            self._submitted(op)
+            t = self._timeout(timeout)
+            while True:
+                while pending:
+                    result = write(pending.popleft())
+                    self._resume_reading()
+                    if inspect.isawaitable(result):
+                        await result
+                if op.finished:
+                    break
+                await self._next_copy_chunk(op, pending, t)
+            return op.result_or_raise().tag
+        finally:
+            self._paused_for = None
+            self._resume_reading()
+            close()
+            self._release_hold()
+
+    async def _next_copy_chunk(self, op: Op, pending: deque[bytes], timeout: float | None) -> None:
+        arrived = self._loop.create_future()
+
+        def on_data(data: bytes) -> None:
+            pending.append(data)
+            if not arrived.done():
+                arrived.set_result(None)
+
+        op.on_copy_data = on_data
+        done = op.waiter
+        assert done is not None
+        try:
+            await asyncio.wait_for(asyncio.wait([arrived, done], return_when=asyncio.FIRST_COMPLETED), timeout)
+        except asyncio.TimeoutError:
+            await self._cancel_running(op)
+            raise errors.QueryTimeoutError("COPY exceeded its timeout and was cancelled") from op.error
+        finally:
+            op.on_copy_data = pending.append
+
+    async def _copy_in(self, sql: str, chunks: Any, timeout: float | None) -> str:
+        await self._hold()
+        try:
+            native = self._native
+            t = self._timeout(timeout)
+            op = self._session.submit_copy(sql)
+            await self._wait_op(self._submitted(op), t)  # resolves at copy_in, or when it failed
+            if op.copy_ready and not op.finished:
+                op.waiter = self._loop.create_future()
+                try:
+                    async for chunk in chunks:
+                        if native.copy_data(chunk) != 0:
+                            break
+                        self._pump()
+                        while native.pending_output() > copy.CHUNK * 4 and not self._session.closed:
+                            self._drain_waiter = self._loop.create_future()
+                            await asyncio.wait_for(self._drain_waiter, t)
+                    native.copy_end(None)
+                except BaseException as e:
+                    native.copy_end(f"COPY aborted by the client: {type(e).__name__}".encode())
+                    self._pump()
+                    await self._wait_op(op, t)
+                    raise
+                finally:
+                    self._drain_waiter = None
+                self._pump()
+                await self._wait_op(op, t)
+            return op.result_or_raise().tag
+        finally:
+            self._release_hold()
 
     # ---- LISTEN / NOTIFY ---------------------------------------------------------------------
 

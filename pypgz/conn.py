@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from typing import Any, Iterable, Sequence
 
 from pypgz import _native as N
-from pypgz import errors
+from pypgz import copy, errors
+from pypgz.codecs.encode import encoder_for
 from pypgz.connect import (
     Options,
     connect_failure,
@@ -366,6 +367,100 @@ class Conn:
         """A transaction block: commits on success, rolls back on an exception. Nested
         blocks become savepoints."""
         return Transaction(self, TransactionOptions.make(isolation, readonly, deferrable))
+
+    # ---- COPY ------------------------------------------------------------------------------------
+
+    def copy_from_table(self, table_name: str, *, output: Any, columns: Sequence[str] | None = None,
+                        schema_name: str | None = None, timeout: float | None = None, **options: Any) -> str:
+        """Writes a table's rows to ``output`` (a path, a file-like object or a callable
+        taking bytes) with COPY TO STDOUT; ``options`` are COPY's (format, delimiter, null,
+        header, quote, escape, force_quote, encoding). Returns the status tag ("COPY n")."""
+        src = copy.table_ref(table_name, schema_name, columns)
+        return self._copy_out(copy.copy_out_sql(src, copy.options_clause(**options)), output, timeout)
+
+    def copy_from_query(self, query: str, *args: Any, output: Any, timeout: float | None = None, **options: Any) -> str:
+        """Writes a query's result to ``output`` with COPY (query) TO STDOUT."""
+        if args:
+            raise errors.InterfaceError("COPY takes no query arguments; put the values in the query")
+        return self._copy_out(copy.copy_out_sql(f"({query})", copy.options_clause(**options)), output, timeout)
+
+    def copy_to_table(self, table_name: str, *, source: Any, columns: Sequence[str] | None = None,
+                      schema_name: str | None = None, where: str | None = None,
+                      timeout: float | None = None, **options: Any) -> str:
+        """Reads ``source`` (bytes, a path, a file-like object or an iterable of chunks) into
+        a table with COPY FROM STDIN. Returns the status tag ("COPY n")."""
+        target = copy.table_ref(table_name, schema_name, columns)
+        sql = copy.copy_in_sql(target, copy.options_clause(**options), where)
+        return self._copy_in(sql, copy.source_chunks(source), timeout)
+
+    def copy_records_to_table(self, table_name: str, *, records: Iterable[Sequence[Any]],
+                              columns: Sequence[str] | None = None, schema_name: str | None = None,
+                              where: str | None = None, timeout: float | None = None) -> str:
+        """Sends Python tuples into a table in PostgreSQL's binary COPY format, each value
+        encoded for its column's type."""
+        target = copy.table_ref(table_name, schema_name, columns)
+        cols = ", ".join(quote_ident(c) for c in columns) if columns else "*"
+        probe = f"SELECT {cols} FROM {copy.table_ref(table_name, schema_name, None)} LIMIT 0"
+        with self._lock:
+            st = self._describe(probe, self._timeout(timeout))
+        described = st.columns or ()
+        encoders = [encoder_for(c.type_oid) for c in described]
+        names = [c.name for c in described]
+        sql = copy.copy_in_sql(target, " WITH (FORMAT binary)", where)
+        return self._copy_in(sql, copy.binary_chunks(records, encoders, names), timeout)
+
+    def _copy_out(self, sql: str, output: Any, timeout: float | None) -> str:
+        write, close = copy.output_writer(output)
+        try:
+            with self._lock:
+                op = self._session.submit_copy(sql)
+                op.on_copy_data = write
+                self._wait_op(op, timeout=self._timeout(timeout))
+        finally:
+            close()
+        return op.result_or_raise().tag
+
+    def _copy_in(self, sql: str, chunks: Iterator[bytes], timeout: float | None) -> str:
+        t = self._timeout(timeout)
+        deadline = None if t is None else time.monotonic() + t
+        native = self._native
+        with self._lock:
+            op = self._session.submit_copy(sql)
+            while not op.finished and not op.copy_ready:
+                self._wait_event(op, deadline)
+            if op.copy_ready and not op.finished:
+                try:
+                    for chunk in chunks:
+                        if native.copy_data(chunk) != 0:
+                            break  # closed: the op fails below
+                        if native.pending_output() > copy.CHUNK * 4:
+                            self._wait_writable(op, deadline)
+                    native.copy_end(None)
+                except BaseException as e:
+                    native.copy_end(f"COPY aborted by the client: {type(e).__name__}".encode())
+                    self._wait_op(op, deadline=deadline)
+                    raise
+            self._wait_op(op, deadline=deadline)
+        return op.result_or_raise().tag
+
+    def _wait_event(self, op: Op, deadline: float | None) -> None:
+        ms = -1 if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
+        ev = self._native.wait(ms)
+        if ev == N.EV_TIMEOUT:
+            self._cancel_and_drain(op)
+            raise errors.QueryTimeoutError("COPY exceeded its timeout and was cancelled") from op.error
+        if ev != N.EV_INTERRUPTED:
+            self._session.dispatch(ev)
+
+    def _wait_writable(self, op: Op, deadline: float | None) -> None:
+        ms = -1 if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
+        ev = self._native.wait_writable(ms)
+        if ev == N.EV_TIMEOUT:
+            self._native.copy_end(b"COPY timed out")
+            self._cancel_and_drain(op)
+            raise errors.QueryTimeoutError("COPY exceeded its timeout and was cancelled") from op.error
+        if ev == N.EV_CLOSED:
+            self._session.dispatch(ev)
 
     # ---- LISTEN / NOTIFY ---------------------------------------------------------------------
 

@@ -143,6 +143,9 @@ class Op:
     waiter: Any = None  # the facade's wake-up (an asyncio future)
     retryable = False
     plan: Plan | None = None
+    # COPY: the server waits for data (COPY FROM STDIN); where COPY TO STDOUT chunks go.
+    copy_ready = False
+    on_copy_data: Callable[[bytes], Any] | None = None
 
     def __init__(self, kind: str, statement: Statement | None = None, parsed: bool = False) -> None:
         self.kind = kind
@@ -316,6 +319,16 @@ class Session:
         if not self.closed:
             self.native.close_statement(st.name)
 
+    def submit_copy(self, sql: str) -> Op:
+        """Queues a COPY statement whose data the facade sends or receives."""
+        self._check_open()
+        rc = self.native.exec(N.EXEC_SIMPLE | N.EXEC_COPY, b"", sql.encode(), b"", b"", 0, 0, b"", 0)
+        if rc != 0:
+            self._exec_failed(rc)
+        op = Op("copy")
+        self.ops.append(op)
+        return op
+
     def submit_simple(self, sql: str) -> Op:
         """Queues a simple-protocol query (may hold several statements; rows are discarded)."""
         self._check_open()
@@ -355,6 +368,16 @@ class Session:
             return None
         if ev == N.EV_CLOSED:
             self.connection_lost()
+            return None
+        if ev == N.EV_COPY_OUT:
+            op = self.ops[0]
+            if op.on_copy_data is not None:
+                op.on_copy_data(self.native.result())
+            return None
+        if ev == N.EV_COPY_IN:
+            op = self.ops[0]
+            op.copy_ready = True
+            self._wake(op)
             return None
         raise AssertionError(f"unexpected libpgz event {ev}")
 

@@ -92,6 +92,18 @@ class SyncFacade:
         finally:
             it.close()  # type: ignore[attr-defined]
 
+    async def copy_from_table(self, *a: Any, **k: Any) -> str:
+        return self.conn.copy_from_table(*a, **k)
+
+    async def copy_from_query(self, *a: Any, **k: Any) -> str:
+        return self.conn.copy_from_query(*a, **k)
+
+    async def copy_to_table(self, *a: Any, **k: Any) -> str:
+        return self.conn.copy_to_table(*a, **k)
+
+    async def copy_records_to_table(self, *a: Any, **k: Any) -> str:
+        return self.conn.copy_records_to_table(*a, **k)
+
     def transaction(self, *a: Any, **k: Any) -> _SyncTransaction:
         return _SyncTransaction(self.conn.transaction(*a, **k))
 
