@@ -168,3 +168,24 @@ fn execError(e: conn_mod.ExecError) c_int {
         error.OutOfMemory => err_no_memory,
     };
 }
+
+export fn pgz_run(
+    c: *Conn,
+    statement: ?[*]const u8,
+    statement_len: usize,
+    params: ?[*]const u8,
+    params_len: usize,
+    nparams: u32,
+    result_formats: ?[*]const i16,
+    n_result_formats: u32,
+    timeout_ms: c_int,
+    ptr: *[*]const u8,
+    len: *usize,
+) c_int {
+    const rc = pgz_exec(c, conn_mod.exec_execute, statement, statement_len, null, 0, null, 0, params, params_len, nparams, 1, result_formats, n_result_formats, 0);
+    if (rc != 0) return rc;
+    const ev = c.wait(timeout_ms);
+    ptr.* = c.result_buf.items.ptr;
+    len.* = c.result_buf.items.len;
+    return @intFromEnum(ev);
+}

@@ -120,6 +120,16 @@ int pgz_exec(pgz_conn *c, uint32_t flags,
              const int16_t *result_formats, uint32_t n_result_formats,
              uint32_t batch_rows);
 
+/*
+ * The blocking fast path for a prepared (described) statement: pgz_exec with
+ * PGZ_EXEC_EXECUTE and one parameter set, then pgz_wait, in one call. Returns pgz_wait's
+ * event (or PGZ_ERR_*); after PGZ_EV_BATCH/PGZ_EV_DONE *ptr/*len are the result buffer.
+ */
+int pgz_run(pgz_conn *c, const uint8_t *statement, size_t statement_len,
+            const uint8_t *params, size_t params_len, uint32_t nparams,
+            const int16_t *result_formats, uint32_t n_result_formats,
+            int timeout_ms, const uint8_t **ptr, size_t *len);
+
 /* Queues a Close of prepared statement `name`; it travels with the next operation. */
 int pgz_close_statement(pgz_conn *c, const uint8_t *name, size_t name_len);
 

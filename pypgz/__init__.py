@@ -8,6 +8,7 @@ by SQLSTATE (``pypgz.errors``).
 
 from pypgz import errors
 from pypgz.aconn import AsyncConn, connect_async
+from pypgz.apool import AsyncPool, AsyncPooledConn, create_async_pool
 from pypgz.conn import Conn, connect
 from pypgz.errors import (
     ConnectionClosedError,
@@ -16,10 +17,15 @@ from pypgz.errors import (
     DSNError,
     Error,
     InterfaceError,
+    PoolClosedError,
+    PoolOptionError,
+    PoolTimeoutError,
     PostgresError,
     ProtocolError,
     QueryTimeoutError,
 )
+from pypgz.pool import Pool, PooledConn, create_pool
+from pypgz.pool_common import PoolStats
 from pypgz.record import Record
 from pypgz.statement import AsyncPreparedStatement, PreparedStatement
 from pypgz.transaction import AsyncTransaction, Transaction
@@ -28,6 +34,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncConn",
+    "AsyncPool",
+    "AsyncPooledConn",
     "AsyncPreparedStatement",
     "AsyncTransaction",
     "Conn",
@@ -37,6 +45,12 @@ __all__ = [
     "DSNError",
     "Error",
     "InterfaceError",
+    "Pool",
+    "PoolClosedError",
+    "PoolOptionError",
+    "PoolStats",
+    "PoolTimeoutError",
+    "PooledConn",
     "PostgresError",
     "PreparedStatement",
     "ProtocolError",
@@ -45,5 +59,7 @@ __all__ = [
     "Transaction",
     "connect",
     "connect_async",
+    "create_async_pool",
+    "create_pool",
     "errors",
 ]

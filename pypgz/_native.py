@@ -101,6 +101,7 @@ _SIGNATURES: dict[str, tuple[list[type], type | None]] = {
     "pgz_copy_end": ([_vp, _bp, _sz], _c),
     "pgz_pending_output": ([_vp], _sz),
     "pgz_wait_writable": ([_vp, _c], _c),
+    "pgz_run": ([_vp, _bp, _sz, _bp, _sz, _u32, _bp, _u32, _c, ctypes.POINTER(_vp), ctypes.POINTER(_sz)], _c),
 }
 
 
@@ -115,7 +116,8 @@ def _load(kind: type[ctypes.CDLL]) -> LibPgz:
 
 _lib = _load(ctypes.PyDLL)
 _blocking = _load(ctypes.CDLL)
-_string_at = ctypes.string_at
+# ctypes.string_at is a Python wrapper around this function object; call it directly.
+_string_at = getattr(ctypes, "_string_at", ctypes.string_at)
 
 
 def _text(b: bytes | None) -> str | None:
@@ -139,7 +141,7 @@ def exported_functions() -> list[str]:
 class NativeConn:
     """One libpgz connection handle. Not thread-safe: the facades serialise access."""
 
-    __slots__ = ("_h", "_ptr", "_len", "_ptr_ref", "_len_ref", "_exec", "_step", "_wait", "_result", "_freed")
+    __slots__ = ("_h", "_ptr", "_len", "_ptr_ref", "_len_ref", "_exec", "_step", "_wait", "_result", "_run", "_freed")
 
     def __init__(self, fd: int, startup: bytes, password: bytes) -> None:
         h = _lib.pgz_connect(fd, startup, len(startup), password, len(password))
@@ -155,6 +157,7 @@ class NativeConn:
         self._step = _lib.pgz_step
         self._wait = _blocking.pgz_wait
         self._result = _lib.pgz_result
+        self._run = _blocking.pgz_run
         self._freed = False
 
     def __del__(self) -> None:
@@ -191,6 +194,17 @@ class NativeConn:
             self._h, flags, statement, len(statement), sql, len(sql), oids, len(oids) >> 2,
             params, len(params), nparams, nsets, formats, len(formats) >> 1, batch_rows,
         )
+
+    def run(self, statement: bytes, params: bytes, nparams: int, formats: bytes, timeout_ms: int) -> tuple[int, bytes | None]:
+        """Executes a prepared statement and waits for its first event, in one blocking call
+        (the GIL is released). Returns (event or PGZ_ERR_*, the result buffer for a batch/done)."""
+        ev = self._run(
+            self._h, statement, len(statement), params, len(params), nparams, formats, len(formats) >> 1,
+            timeout_ms, self._ptr_ref, self._len_ref,
+        )
+        if ev == EV_DONE or ev == EV_BATCH:
+            return ev, _string_at(self._ptr.value or 0, self._len.value)
+        return ev, None
 
     def close_statement(self, name: bytes) -> int:
         return _lib.pgz_close_statement(self._h, name, len(name))

@@ -221,8 +221,17 @@ class Conn:
     def _run(self, sql: str, args: Sequence[Any], timeout: float | None, *, kind: str = "fetch") -> Op:
         """Runs an extended-protocol query to completion, retrying once if its cached
         statement went stale, and resolving values of types libpgz cannot decode."""
-        t = self._timeout(timeout)
+        t = self._command_timeout if timeout is None else timeout
         s = self._session
+        st = s.cache.get(sql)
+        if st is not None and st.described:
+            s.cache.move_to_end(sql)
+            with self._lock:
+                op = self._run_described(st, args, t, kind)
+            if op.error is None:
+                return op
+            if not op.retryable:
+                raise op.error
         with self._lock:
             st = self._describe(sql, t) if s.wants_description(sql, args) else None
             op = self._wait_op(s.submit_query(sql, args, kind=kind, statement=st), timeout=t)
@@ -232,6 +241,29 @@ class Conn:
             if op.error is None and op.raw:
                 self._resolve_raw(op, t)
         return op.result_or_raise()
+
+    def _run_described(self, st: Statement, args: Sequence[Any], timeout: float | None, kind: str) -> Op:
+        """The hot path: a cached, described statement runs with one native call that sends
+        Bind/Execute/Sync and waits for the first event (pgz_run)."""
+        s = self._session
+        if s.closed:
+            s._check_open()
+        op = Op(kind, st)
+        params = st.encode(args)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        s.ops.append(op)
+        ev, buf = self._native.run(st.name, params, len(args), st.formats, -1 if timeout is None else int(timeout * 1000))
+        if ev < 0:
+            s.ops.pop()
+            s._exec_failed(ev)
+        if ev == N.EV_TIMEOUT:
+            self._cancel_and_drain(op)
+            raise errors.QueryTimeoutError(f"query exceeded its timeout of {timeout} s and was cancelled") from op.error
+        if ev != N.EV_INTERRUPTED:
+            s.finish_with(op, ev, buf)
+        if not op.finished:
+            self._wait_op(op, deadline=deadline, timeout=timeout)
+        return op
 
     def _resolve_raw(self, op: Op, timeout: float | None) -> None:
         s = self._session
@@ -360,7 +392,7 @@ class Conn:
 
     def _run_prepared(self, st: Statement, args: Sequence[Any], timeout: float | None) -> Op:
         with self._lock:
-            op = self._wait_op(self._session.submit_prepared(st, args), timeout=self._timeout(timeout))
+            op = self._run_described(st, args, self._timeout(timeout), "fetch")
         return op.result_or_raise()
 
     def transaction(self, isolation: str | None = None, readonly: bool = False, deferrable: bool = False) -> Transaction:

@@ -162,4 +162,30 @@ class PostgresNotice:
 
 class PostgresWarning(Warning):
     """A NOTICE or WARNING the server sent, when surfaced through ``warnings``."""
+
+
+# ---- pools (pypgz/pool.py, pypgz/apool.py) -------------------------------------------------
+
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:
+    from pypgz.pool_common import PoolStats
+
+
+class PoolTimeoutError(Error, TimeoutError):
+    """No pool connection became available within the acquire timeout. ``stats`` holds the
+    pool's ``PoolStats`` at that moment; ``__cause__`` is the last failed attempt to open a
+    connection when the pool could not open one (the server is down, say)."""
+
+    stats: PoolStats | None = None
+
+
+class PoolClosedError(InterfaceError):
+    """The pool is closed (or closing): it lends no more connections."""
+
+
+class PoolOptionError(InterfaceError, ValueError):
+    """A pool argument is invalid (min_size greater than max_size, a negative lifetime, ...)."""
+
+
 from pypgz._errcodes import *  # noqa: E402,F401,F403  (the generated SQLSTATE classes)

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Sequence
 from pypgz import _native as N
 from pypgz import errors
 from pypgz.codecs import oids as O
-from pypgz.codecs.decode import KIND_RAW, column_kinds, decode_columns
+from pypgz.codecs.decode import KIND_RAW, RowReader, column_kinds, decode_columns, decode_row, row_reader
 from pypgz.codecs.encode import NULL_ENTRY, encode_first, encode_text, encoder_for
 from pypgz.record import Record, record_class, row_maker
 
@@ -55,7 +55,7 @@ class Column:
 class Plan:
     """How to turn batches of one row description into rows; built once per shape."""
 
-    __slots__ = ("columns", "names", "record_class", "make_row", "raw_columns")
+    __slots__ = ("columns", "names", "record_class", "make_row", "raw_columns", "reader")
 
     def __init__(self, columns: tuple[Column, ...]) -> None:
         self.columns = columns
@@ -63,6 +63,7 @@ class Plan:
         self.record_class = record_class(self.names)
         self.make_row = row_maker(self.record_class)
         self.raw_columns: tuple[int, ...] | None = None  # known after the first batch
+        self.reader: RowReader | None = None  # how to read a single row, when it can be
 
 
 def _parse_rowdesc(rd: bytes, ncols: int) -> tuple[Column, ...]:
@@ -100,6 +101,8 @@ class Statement:
 
     def encode(self, args: Sequence[Any]) -> bytes:
         encs = self.encoders
+        if not args and not encs and encs is not None:
+            return b""
         if encs is None:
             # Parsed but not yet described (pipelined behind its Parse): encode for the types
             # we declared; undeclared ones go as text for the server to infer.
@@ -381,8 +384,20 @@ class Session:
             return None
         raise AssertionError(f"unexpected libpgz event {ev}")
 
-    def _take_result(self, op: Op, *, final: bool) -> None:
-        buf = self.native.result()
+    def finish_with(self, op: Op, ev: int, buf: bytes | None) -> None:
+        """Handles the first event of ``op`` when the facade already holds it (``pgz_run``)."""
+        if ev == N.EV_DONE:
+            self.ops.popleft()
+            self._take_result(op, final=True, buf=buf)
+            op.finished = True
+        elif ev == N.EV_BATCH:
+            self._take_result(op, final=False, buf=buf)
+        else:
+            self.dispatch(ev)
+
+    def _take_result(self, op: Op, *, final: bool, buf: bytes | None = None) -> None:
+        if buf is None:
+            buf = self.native.result()
         (_, flags, nrows, ncols, nentries, nparams, rd_off, rd_len, p_off, tag_off, tag_len, col_off) = _HEADER.unpack_from(buf)
         if flags & N.RES_PARAMS:
             op.param_types = struct.unpack_from(f"<{nparams}I", buf, p_off)
@@ -390,7 +405,14 @@ class Session:
             plan = self._plan(buf[rd_off : rd_off + rd_len], ncols)
             op.columns = plan.columns
             op.plan = plan
-            if nrows:
+            if nrows == 1 and plan.reader:
+                # One row of a known shape: values read in place (see decode_row).
+                row = plan.make_row(decode_row(memoryview(buf)[col_off:], nentries, plan.reader))
+                if op.on_batch is not None:
+                    op.on_batch([row])
+                else:
+                    op.rows.append(row)
+            elif nrows:
                 self._add_rows(op, plan, memoryview(buf)[col_off:], nentries, ncols)
         if final:
             op.tag = buf[tag_off : tag_off + tag_len].decode("utf-8", "replace")
@@ -411,6 +433,7 @@ class Session:
         if plan.raw_columns is None:
             kinds = column_kinds(section, ncols)
             plan.raw_columns = tuple(i for i, k in enumerate(kinds) if k == KIND_RAW)
+            plan.reader = row_reader(section, ncols)
         if plan.raw_columns:
             # Values of types libpgz has no decoder for: fetched again as text afterwards.
             raw = op.raw if op.raw is not None else {}

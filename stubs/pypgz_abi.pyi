@@ -48,3 +48,17 @@ class LibPgz(Protocol):
     def pgz_copy_end(self, c: int, reason: bytes | None, reason_len: int) -> int: ...
     def pgz_pending_output(self, c: int) -> int: ...
     def pgz_wait_writable(self, c: int, timeout_ms: int) -> int: ...
+    def pgz_run(
+        self,
+        c: int,
+        statement: bytes,
+        statement_len: int,
+        params: bytes,
+        params_len: int,
+        nparams: int,
+        result_formats: bytes,
+        n_result_formats: int,
+        timeout_ms: int,
+        ptr: Any,
+        len: Any,
+    ) -> int: ...

@@ -29,15 +29,24 @@ class ZigBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         root = Path(self.root)
         prefix = root / "zig-out"
         optimize = os.environ.get("PYPGZ_ZIG_OPTIMIZE", "ReleaseFast")
+        # The baseline CPU of the architecture, not the build machine's: a wheel must run
+        # on any machine of its platform tag (a native build could use AVX-512 and die
+        # with SIGILL elsewhere).
+        cpu = os.environ.get("PYPGZ_ZIG_CPU", "baseline")
         cmd = [
             sys.executable, "-m", "ziglang", "build",
             f"-Doptimize={optimize}",
+            f"-Dcpu={cpu}",
             "--prefix", str(prefix),
         ]
         subprocess.run(cmd, cwd=root, check=True)
         built = prefix / "lib" / LIB_NAME
         dest = root / "pypgz" / LIB_NAME
-        shutil.copyfile(built, dest)
+        # Copy, then rename over the old file: processes that have the old library mapped
+        # keep their copy intact (overwriting it in place crashes them).
+        tmp = dest.with_name(LIB_NAME + ".tmp")
+        shutil.copyfile(built, tmp)
+        os.replace(tmp, dest)
         build_data["artifacts"].append(f"pypgz/{LIB_NAME}")
         # A compiled shared object inside: tag the wheel for this platform.
         build_data["pure_python"] = False

@@ -29,7 +29,7 @@ from pypgz.errors import DecodeError
 __all__ = [
     "KIND_I64", "KIND_F64", "KIND_BOOL", "KIND_TEXT", "KIND_BYTES", "KIND_UUID",
     "KIND_INTERVAL", "KIND_ARRAY", "KIND_RAW", "COL_HAS_NULLS", "COL_TEXT_FORMAT",
-    "ENTRY_SIZE", "column_kinds", "decode_columns",
+    "ENTRY_SIZE", "column_kinds", "decode_columns", "decode_row", "row_reader",
 ]  # fmt: skip
 
 KIND_I64: Final = 1
@@ -166,6 +166,8 @@ _TEXT_FORMAT: Final[dict[int, tuple[_Conv, str, str]]] = {
     23: (int, "0", "int4"),
     20: (int, "0", "int8"),
     26: (int, "0", "oid"),
+    28: (int, "0", "xid"),
+    29: (int, "0", "cid"),
     700: (float, "0", "float4"),
     701: (float, "0", "float8"),
     17: (_text_bytea, "\\x", "bytea"),
@@ -245,6 +247,10 @@ def _decode_uuid(mv: memoryview, e: _Entry) -> list[Any]:
     return objs
 
 
+_ONE_US: Final = timedelta(microseconds=1)
+_US_PER_DAY: Final = 86_400_000_000
+
+
 def _decode_interval(mv: memoryview, e: _Entry) -> list[Any]:
     """16 bytes per value: int64 µs, int32 days, int32 months; a month counts as 30 days."""
     data = mv[e[6] : e[6] + e[7]]
@@ -256,13 +262,12 @@ def _decode_interval(mv: memoryview, e: _Entry) -> list[Any]:
         # timedelta * int is much faster than the keyword constructor
         return list(map(mul, repeat(_ONE_US), total))
     except OverflowError:
-        bad = next(t for t in total if abs(t) > _MAX_US)
-        raise DecodeError(f"cannot represent the interval of {bad} µs in Python (largest: {timedelta.max})") from None
-
-
-_ONE_US: Final = timedelta(microseconds=1)
-_US_PER_DAY: Final = 86_400_000_000
-_MAX_US: Final = (timedelta.max - timedelta(0)) // _ONE_US
+        for t in total:
+            try:
+                _ONE_US * t
+            except OverflowError:
+                raise DecodeError(f"cannot represent an interval of {t} µs in Python (limit: {timedelta.max})") from None
+        raise
 
 
 def _nest(elems: list[Any], start: int, dims: list[int]) -> list[Any]:
@@ -344,6 +349,69 @@ def decode_columns(buf: bytes | bytearray | memoryview, nentries: int, ncols: in
     unpack = _ENTRY.unpack_from
     entries: list[_Entry] = [unpack(mv, ENTRY_SIZE * i) for i in range(nentries)]
     return [_decode_entry(mv, entries, i) for i in range(ncols)]
+
+
+_ROW_ENTRIES: dict[int, struct.Struct] = {}
+_I64_AT = struct.Struct("<q").unpack_from
+_F64_AT = struct.Struct("<d").unpack_from
+
+
+RowReader = list[tuple[int, "_Conv | None"]]
+
+
+def row_reader(buf: memoryview, ncols: int) -> RowReader | None:
+    """How to read each column of one row of this shape (kind, text converter), decided
+    once per row description from any batch of it; None when a column needs the bulk path
+    (arrays, uuids, intervals, undecoded types)."""
+    reader: RowReader = []
+    for i in range(ncols):
+        e = _ENTRY.unpack_from(buf, ENTRY_SIZE * i)
+        kind = e[0]
+        if kind == KIND_TEXT:
+            spec = (_TEXT_FORMAT if e[1] & COL_TEXT_FORMAT else _TEXT).get(e[3])
+            reader.append((kind, None if spec is None else spec[0]))
+        elif kind in (KIND_I64, KIND_F64, KIND_BOOL, KIND_BYTES):
+            reader.append((kind, None))
+        else:
+            return None
+    return reader
+
+
+def decode_row(buf: memoryview, nentries: int, reader: RowReader) -> tuple[Any, ...]:
+    """The values of a column section that holds exactly one row, as one tuple.
+
+    The bulk path's fixed cost per column (slicing, casting, a list per column) dominates
+    when there is one row — the fetchrow/fetchval case — so here every value is read where
+    it lies, the way ``reader`` says."""
+    entries = _ROW_ENTRIES.get(nentries)
+    if entries is None:
+        entries = _ROW_ENTRIES[nentries] = struct.Struct("<" + "BBHIIIQQQQQII" * nentries)
+    f = entries.unpack_from(buf)
+    out: list[Any] = []
+    append = out.append
+    b = 0
+    try:
+        for kind, conv in reader:
+            if f[b + 5]:  # nnulls
+                append(None)
+            elif kind == KIND_TEXT:
+                off = f[b + 6]
+                text = str(buf[off : off + f[b + 7] - 1], "utf-8")  # without the arena's NUL
+                append(text if conv is None else conv(text))
+            elif kind == KIND_I64:
+                append(_I64_AT(buf, f[b + 6])[0])
+            elif kind == KIND_F64:
+                append(_F64_AT(buf, f[b + 6])[0])
+            elif kind == KIND_BOOL:
+                append(buf[f[b + 6]] == 1)
+            else:  # KIND_BYTES
+                append(buf[f[b + 6] : f[b + 6] + f[b + 7]].tobytes())
+            b += 13
+    except (ValueError, ArithmeticError, TypeError, KeyError):
+        # Let the bulk path find the value and say what is wrong with it.
+        decode_columns(buf, nentries, len(reader))
+        raise
+    return tuple(out)
 
 
 def column_kinds(buf: bytes | bytearray | memoryview, ncols: int) -> list[int]:
