@@ -336,6 +336,10 @@ class AsyncConn:
     def is_closed(self) -> bool:
         return self._closed or self._session.closed
 
+    def is_busy(self) -> bool:
+        """A transaction block or a stream holds the connection, or an operation is in flight."""
+        return self._tx_depth != 0 or self._owner is not None or bool(self._session.ops)
+
     def __del__(self) -> None:
         if not self._closed:
             try:

@@ -689,4 +689,4 @@ async def _wait_event(event: asyncio.Event, timeout: float | None) -> None:
 def _busy(conn: AsyncConn) -> bool:
     """A transaction block or a stream still holds the connection, or another task's call
     is still running on it."""
-    return conn._tx_depth != 0 or conn._owner is not None or bool(conn._session.ops)
+    return conn.is_busy()

@@ -61,10 +61,18 @@ def _connect_endpoint(params: ConnectParams, opts: Options, ep: Endpoint) -> Con
     timeout = params.connect_timeout
     deadline = None if timeout is None else time.monotonic() + timeout
     sock = open_socket(ep, timeout, params)
+    # A duplicate of the socket, only ever used to shut the connection down from another
+    # thread (close() during a running call): the core's own descriptor may be closed and
+    # its number reused by then.
+    control = sock.dup()
     password = (params.password_for(ep) or "").encode()
-    native = N.NativeConn(sock.detach(), startup_packet(params), password)
+    try:
+        native = N.NativeConn(sock.detach(), startup_packet(params), password)
+    except BaseException:
+        control.close()
+        raise
     session = Session(native, statement_cache_size=opts.statement_cache_size)
-    conn = Conn(session, params, ep, opts)
+    conn = Conn(session, params, ep, opts, control)
     startup = session.ops[0]
     try:
         conn._wait_op(startup, deadline=deadline, cancel_on_timeout=False).result_or_raise()
@@ -97,7 +105,9 @@ def _acceptable(conn: Conn, attrs: str) -> bool:
 class Conn:
     """A blocking PostgreSQL connection. Use ``pypgz.connect()`` to make one."""
 
-    def __init__(self, session: Session, params: ConnectParams, endpoint: Endpoint, opts: Options) -> None:
+    def __init__(self, session: Session, params: ConnectParams, endpoint: Endpoint, opts: Options,
+                 control: socket.socket | None = None) -> None:
+        self._control = control
         self._session = session
         self._native = session.native
         self._params = params
@@ -118,17 +128,49 @@ class Conn:
         self.close()
 
     def close(self) -> None:
-        """Closes the connection (Terminate, then the socket). Safe to call twice."""
+        """Closes the connection (Terminate, then the socket). Safe to call twice, and from
+        another thread: a call running meanwhile ends with ConnectionLostError."""
         if self._closed:
             return
-        self._closed = True
-        s = self._session
-        if not s.closed:
-            self._native.close()
-            s.connection_lost(errors.ConnectionClosedError("the connection was closed"))
-        s.closed = True
-        s.close_error = errors.ConnectionClosedError("the connection was closed")
-        self._native.free()
+        if not self._lock.acquire(blocking=False):
+            # A call holds the connection (in another thread, or a stream being iterated):
+            # end it by shutting the socket down. The native connection is freed when this
+            # object is collected, never under the running call.
+            self._closed = True
+            self._shutdown()
+            return
+        try:
+            self._closed = True
+            s = self._session
+            if not s.closed:
+                self._native.close()
+                s.connection_lost(errors.ConnectionClosedError("the connection was closed"))
+            s.closed = True
+            s.close_error = errors.ConnectionClosedError("the connection was closed")
+            self._native.free()
+            if self._control is not None:
+                self._control.close()
+        finally:
+            self._lock.release()
+
+    def _shutdown(self) -> None:
+        if self._control is not None:
+            try:
+                self._control.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def try_close(self) -> bool:
+        """Closes the connection unless a call is running on it; False in that case."""
+        if self._lock.locked():
+            return False
+        self.close()
+        return self._closed
+
+    def is_busy(self) -> bool:
+        """A call is running (in another thread, or a stream not finished) or a transaction
+        block is open."""
+        return self._lock.locked() or self._tx_depth != 0
 
     def is_closed(self) -> bool:
         return self._closed or self._session.closed
@@ -136,6 +178,8 @@ class Conn:
     def __del__(self) -> None:
         try:
             self.close()
+            if self._control is not None:
+                self._control.close()
         except Exception:
             pass
 

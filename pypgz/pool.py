@@ -548,12 +548,7 @@ class Pool:
         """Closes a connection; if a call still runs on it in another thread, only shuts its
         socket down (the call fails; the garbage collector closes the Conn)."""
         conn = rec.conn
-        if conn._lock.acquire(blocking=False):
-            try:
-                conn.close()
-            finally:
-                conn._lock.release()
-        elif rec.sock is not None:
+        if not conn.try_close() and rec.sock is not None:
             _shutdown(rec.sock)
         if rec.sock is not None:
             rec.sock.close()
@@ -700,7 +695,7 @@ def _default_reset(conn: Conn) -> None:
 
 def _busy(conn: Conn) -> bool:
     """A transaction block is still open, or a call is running in another thread."""
-    return conn._tx_depth != 0 or conn._lock.locked()
+    return conn.is_busy()
 
 
 def _shutdown(sock: socket.socket) -> None:

@@ -58,3 +58,24 @@ def test_cancel_from_another_thread(dsn: str) -> None:
             raise AssertionError("the query was not cancelled")
         assert time.monotonic() - start < 5
         assert conn.fetchval("SELECT 2") == 2
+
+
+def test_close_from_another_thread_ends_the_running_call(dsn: str) -> None:
+    conn = pypgz.connect(dsn)
+    timer = threading.Timer(0.3, conn.close)
+    timer.start()
+    start = time.monotonic()
+    try:
+        conn.execute("SELECT pg_sleep(10)")
+    except pypgz.errors.ConnectionLostError:
+        pass
+    else:
+        raise AssertionError("the running call did not end")
+    assert time.monotonic() - start < 5
+    assert conn.is_closed()
+    try:
+        conn.fetchval("SELECT 1")
+    except pypgz.errors.ConnectionClosedError:
+        pass
+    else:
+        raise AssertionError("a closed connection ran a query")
