@@ -189,3 +189,19 @@ export fn pgz_run(
     len.* = c.result_buf.items.len;
     return @intFromEnum(ev);
 }
+
+export fn pgz_execute(
+    c: *Conn,
+    statement: ?[*]const u8,
+    statement_len: usize,
+    params: ?[*]const u8,
+    params_len: usize,
+    nparams: u32,
+    result_formats: ?[*]const i16,
+    n_result_formats: u32,
+    batch_rows: u32,
+) c_int {
+    const rc = pgz_exec(c, conn_mod.exec_execute, statement, statement_len, null, 0, null, 0, params, params_len, nparams, 1, result_formats, n_result_formats, batch_rows);
+    if (rc != 0) return rc;
+    return pgz_step(c);
+}

@@ -130,6 +130,15 @@ int pgz_run(pgz_conn *c, const uint8_t *statement, size_t statement_len,
             const int16_t *result_formats, uint32_t n_result_formats,
             int timeout_ms, const uint8_t **ptr, size_t *len);
 
+/*
+ * The event-loop fast path for a prepared (described) statement: pgz_exec with
+ * PGZ_EXEC_EXECUTE and one parameter set, then one pgz_step (which sends it). Returns
+ * pgz_step's result (or PGZ_ERR_*).
+ */
+int pgz_execute(pgz_conn *c, const uint8_t *statement, size_t statement_len,
+                const uint8_t *params, size_t params_len, uint32_t nparams,
+                const int16_t *result_formats, uint32_t n_result_formats, uint32_t batch_rows);
+
 /* Queues a Close of prepared statement `name`; it travels with the next operation. */
 int pgz_close_statement(pgz_conn *c, const uint8_t *name, size_t name_len);
 

@@ -101,6 +101,7 @@ _SIGNATURES: dict[str, tuple[list[type], type | None]] = {
     "pgz_copy_end": ([_vp, _bp, _sz], _c),
     "pgz_pending_output": ([_vp], _sz),
     "pgz_wait_writable": ([_vp, _c], _c),
+    "pgz_execute": ([_vp, _bp, _sz, _bp, _sz, _u32, _bp, _u32, _u32], _c),
     "pgz_run": ([_vp, _bp, _sz, _bp, _sz, _u32, _bp, _u32, _c, ctypes.POINTER(_vp), ctypes.POINTER(_sz)], _c),
 }
 
@@ -141,7 +142,7 @@ def exported_functions() -> list[str]:
 class NativeConn:
     """One libpgz connection handle. Not thread-safe: the facades serialise access."""
 
-    __slots__ = ("_h", "_ptr", "_len", "_ptr_ref", "_len_ref", "_exec", "_step", "_wait", "_result", "_run", "_freed")
+    __slots__ = ("_h", "_ptr", "_len", "_ptr_ref", "_len_ref", "_exec", "_step", "_wait", "_result", "_run", "_execute", "_freed")
 
     def __init__(self, fd: int, startup: bytes, password: bytes) -> None:
         h = _lib.pgz_connect(fd, startup, len(startup), password, len(password))
@@ -158,6 +159,7 @@ class NativeConn:
         self._wait = _blocking.pgz_wait
         self._result = _lib.pgz_result
         self._run = _blocking.pgz_run
+        self._execute = _lib.pgz_execute
         self._freed = False
 
     def __del__(self) -> None:
@@ -205,6 +207,12 @@ class NativeConn:
         if ev == EV_DONE or ev == EV_BATCH:
             return ev, _string_at(self._ptr.value or 0, self._len.value)
         return ev, None
+
+    def execute(self, statement: bytes, params: bytes, nparams: int, formats: bytes, batch_rows: int) -> int:
+        """Queues an execution of a prepared statement and steps once (sending it, without
+        blocking). Returns pgz_step's result, or PGZ_ERR_*."""
+        return self._execute(self._h, statement, len(statement), params, len(params), nparams, formats,
+                             len(formats) >> 1, batch_rows)
 
     def close_statement(self, name: bytes) -> int:
         return _lib.pgz_close_statement(self._h, name, len(name))

@@ -141,12 +141,16 @@ class AsyncConn:
 
     # ---- driving the core from the loop -----------------------------------------------------
 
-    def _pump(self) -> None:
-        """Steps the core until it waits for the socket, dispatching every event."""
+    def _pump(self, first: int | None = None) -> None:
+        """Steps the core until it waits for the socket, dispatching every event.
+        ``first``: the result of a step the caller already made."""
         native = self._native
         session = self._session
         while True:
-            ev = native.step()
+            if first is None:
+                ev = native.step()
+            else:
+                ev, first = first, None
             more = ev & N.MORE_INPUT
             ev &= 0xFF
             if ev <= N.WANT_READ_WRITE:
@@ -355,8 +359,25 @@ class AsyncConn:
         and resolving values of types libpgz cannot decode."""
         if self._owner is not None:
             await self._gate()
-        t = self._timeout(timeout)
+        t = self._command_timeout if timeout is None else timeout
         s = self._session
+        st = s.cache.get(sql)
+        if st is not None and st.described and t is None:
+            # The hot path: a cached, described statement, no timeout to arm.
+            s.cache.move_to_end(sql)
+            op = self._execute_described(st, args, kind)
+            fut = op.waiter
+            if not fut.done():
+                try:
+                    await fut
+                except asyncio.CancelledError:
+                    if not op.finished:
+                        self._loop.create_task(self._cancel_running(op))
+                    raise
+            if op.error is None:
+                return op
+            if not op.retryable:
+                raise op.error
         st = await self._describe(sql, t) if s.wants_description(sql, args) else None
         op = await self._wait_op(self._submitted(s.submit_query(sql, args, kind=kind, statement=st)), t)
         if op.error is not None and op.retryable:
@@ -365,6 +386,25 @@ class AsyncConn:
         if op.error is None and op.raw:
             await self._resolve_raw(op, t)
         return op.result_or_raise()
+
+    def _execute_described(self, st: Statement, args: Sequence[Any], kind: str) -> Op:
+        """Queues an execution of a described statement and sends it (pgz_execute)."""
+        s = self._session
+        if s.closed:
+            s._check_open()
+        op = Op(kind, st)
+        params = st.encode(args)
+        op.waiter = self._loop.create_future()
+        s.ops.append(op)
+        ev = self._native.execute(st.name, params, len(args), st.formats, 0)
+        if ev < 0:
+            s.ops.pop()
+            s._exec_failed(ev)
+        if ev != N.WANT_READ:
+            self._pump(ev)
+        elif self._writing:
+            self._want_write(False)
+        return op
 
     async def _resolve_raw(self, op: Op, timeout: float | None) -> None:
         s = self._session
@@ -506,7 +546,7 @@ class AsyncConn:
     async def _run_prepared(self, st: Statement, args: Sequence[Any], timeout: float | None) -> Op:
         if self._owner is not None:
             await self._gate()
-        op = await self._wait_op(self._submitted(self._session.submit_prepared(st, args)), self._timeout(timeout))
+        op = await self._wait_op(self._execute_described(st, args, "fetch"), self._timeout(timeout))
         return op.result_or_raise()
 
     def transaction(self, isolation: str | None = None, readonly: bool = False, deferrable: bool = False) -> AsyncTransaction:

@@ -138,6 +138,10 @@ class Conn:
             # object is collected, never under the running call.
             self._closed = True
             self._shutdown()
+            try:
+                self._send_cancel()  # so the server stops working on the abandoned query
+            except OSError:
+                pass
             return
         try:
             self._closed = True

@@ -62,3 +62,15 @@ class LibPgz(Protocol):
         ptr: Any,
         len: Any,
     ) -> int: ...
+    def pgz_execute(
+        self,
+        c: int,
+        statement: bytes,
+        statement_len: int,
+        params: bytes,
+        params_len: int,
+        nparams: int,
+        result_formats: bytes,
+        n_result_formats: int,
+        batch_rows: int,
+    ) -> int: ...
