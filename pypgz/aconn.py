@@ -23,7 +23,7 @@ from typing import Any, Awaitable, Callable, Iterable, Sequence, TypeVar
 
 from pypgz import _native as N
 from pypgz import copy, errors
-from pypgz.codecs.encode import encoder_for
+from pypgz.codecs.encode import copy_field_encoder
 from pypgz.connect import (
     Options,
     connect_failure,
@@ -591,9 +591,9 @@ class AsyncConn:
             await self._gate()
         st = await self._describe(probe, self._timeout(timeout))
         described = st.columns or ()
-        encoders = [encoder_for(c.type_oid) for c in described]
+        fields = [copy_field_encoder(c.type_oid, c.name) for c in described]
         sql = copy.copy_in_sql(target, " WITH (FORMAT binary)", where)
-        chunks = copy.async_source_chunks(copy.binary_chunks(records, encoders, [c.name for c in described]))
+        chunks = copy.async_source_chunks(copy.binary_chunks(records, fields))
         return await self._copy_in(sql, chunks, timeout)
 
     async def _copy_out(self, sql: str, output: Any, timeout: float | None) -> str:

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Sequence
 
 from pypgz import _native as N
 from pypgz import copy, errors
-from pypgz.codecs.encode import encoder_for
+from pypgz.codecs.encode import copy_field_encoder
 from pypgz.connect import (
     Options,
     connect_failure,
@@ -484,10 +484,9 @@ class Conn:
         with self._lock:
             st = self._describe(probe, self._timeout(timeout))
         described = st.columns or ()
-        encoders = [encoder_for(c.type_oid) for c in described]
-        names = [c.name for c in described]
+        fields = [copy_field_encoder(c.type_oid, c.name) for c in described]
         sql = copy.copy_in_sql(target, " WITH (FORMAT binary)", where)
-        return self._copy_in(sql, copy.binary_chunks(records, encoders, names), timeout)
+        return self._copy_in(sql, copy.binary_chunks(records, fields), timeout)
 
     def _copy_out(self, sql: str, output: Any, timeout: float | None) -> str:
         write, close = copy.output_writer(output)

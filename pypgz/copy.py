@@ -144,26 +144,17 @@ async def async_source_chunks(source: Any) -> Any:
 # ---- records in binary COPY format -------------------------------------------------------
 
 
-def binary_chunks(records: Iterable[Sequence[Any]], encoders: list[Callable[[Any], bytes]],
-                  names: Sequence[str]) -> Iterator[bytes]:
-    """Records as PostgreSQL binary COPY data, about CHUNK bytes at a time. Each encoder
-    gives a parameter-block entry (int16 format, int32 length, payload); COPY wants the
-    length and payload, in binary format only."""
-    n = len(encoders)
+def binary_chunks(records: Iterable[Sequence[Any]], fields: list[Callable[[Any], bytes]]) -> Iterator[bytes]:
+    """Records as PostgreSQL binary COPY data, about CHUNK bytes at a time. ``fields`` are
+    the columns' field encoders (``copy_field_encoder``): int32 length and payload each."""
+    n = len(fields)
     count = _FIELD_COUNT(n)
     parts: list[bytes] = [_BINARY_HEADER]
-    size = len(_BINARY_HEADER)
+    size = 0
     for record in records:
         if len(record) != n:
             raise errors.EncodeError(f"a record has {len(record)} values; the COPY has {n} columns")
-        fields = [e(v) for e, v in zip(encoders, record)]
-        for i, f in enumerate(fields):
-            if f[1] != 1 and f[2:6] != b"\xff\xff\xff\xff":
-                raise errors.EncodeError(
-                    f"column {names[i]!r}: value {record[i]!r} has no binary form for its type; "
-                    "use copy_to_table with a text or CSV source instead"
-                )
-        row = count + b"".join([f[2:] for f in fields])
+        row = count + b"".join([f(v) for f, v in zip(fields, record)])
         parts.append(row)
         size += len(row)
         if size >= CHUNK:

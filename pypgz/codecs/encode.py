@@ -875,6 +875,51 @@ def encoder_for(oid: int) -> Encoder:
     return enc
 
 
+def copy_field_encoder(oid: int, column: str) -> Callable[[Any], bytes]:
+    """For binary COPY: a function value -> one field (int32 length, then the binary
+    payload; -1 for NULL). Fields have no format code, so a value without a binary form
+    for the column's type is an EncodeError naming the column."""
+    table = _BINARY.get(oid)
+    if table is None:
+        return _copy_field_from_entries(encoder_for(oid), oid, column)
+    fns: dict[type, _Fn] = {tp: b.element for tp, b in table.items()}
+    fns[_NoneType] = _NULL_BIN.element
+
+    def field(value: Any) -> bytes:
+        fn = fns.get(type(value))
+        if fn is None:
+            found = _resolve_bin(oid, type(value))
+            if found is None:
+                raise EncodeError(
+                    f"column {column!r}: {value!r} ({type(value).__name__}) has no binary form for "
+                    f"{oids.type_name(oid)}; use copy_to_table with a text or CSV source instead"
+                )
+            fn = fns[type(value)] = found.element
+        try:
+            return fn(value)
+        except (struct.error, OverflowError) as e:
+            raise EncodeError(f"column {column!r}: {value!r} is out of range for {oids.type_name(oid)}: {e}") from None
+
+    return field
+
+
+def _copy_field_from_entries(enc: Encoder, oid: int, column: str) -> Callable[[Any], bytes]:
+    """Arrays and other types: the parameter entry without its format code."""
+
+    def field(value: Any) -> bytes:
+        if value is None:
+            return _NULL_ELEM
+        entry = enc(value)
+        if entry[1] != 1:
+            raise EncodeError(
+                f"column {column!r}: {value!r} has no binary form for {oids.type_name(oid)}; "
+                "use copy_to_table with a text or CSV source instead"
+            )
+        return entry[2:]
+
+    return field
+
+
 # ---------------------------------------------------------------------------------------------
 # first execution: declare only what the Python type pins down
 
