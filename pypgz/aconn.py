@@ -34,6 +34,7 @@ from pypgz.connect import (
     startup_packet,
 )
 from pypgz.dsn import ConnectParams, Endpoint
+from pypgz.info import ConnectionInfo
 from pypgz.notify import Callback, Listeners, quote_ident
 from pypgz.record import Record
 from pypgz.session import Op, Session, Statement
@@ -113,7 +114,7 @@ class _AsyncSession(Session):
             fut.set_result(None)
 
 
-class AsyncConn:
+class AsyncConn(ConnectionInfo):
     """An asyncio PostgreSQL connection. Use ``await pypgz.connect_async()`` to make one."""
 
     def __init__(self, session: _AsyncSession, params: ConnectParams, endpoint: Endpoint, opts: Options,
@@ -337,8 +338,6 @@ class AsyncConn:
         s.close_error = errors.ConnectionClosedError("the connection was closed")
         self._native.free()
 
-    def is_closed(self) -> bool:
-        return self._closed or self._session.closed
 
     def is_busy(self) -> bool:
         """A transaction block or a stream holds the connection, or an operation is in flight."""
@@ -689,60 +688,3 @@ class AsyncConn:
     async def remove_listener(self, channel: str, callback: Callback) -> None:
         if self._listeners.remove(channel, callback) and not self.is_closed():
             await self.execute("UNLISTEN " + quote_ident(channel))
-
-    # ---- information -------------------------------------------------------------------------
-
-    def fileno(self) -> int:
-        """The connection's socket (for readiness checks; do not read or write it)."""
-        return self._native.fd()
-
-    def get_server_pid(self) -> int:
-        return self._native.backend_pid()
-
-    @property
-    def backend_pid(self) -> int:
-        return self._native.backend_pid()
-
-    def get_parameter(self, name: str) -> str | None:
-        """A server parameter reported at start-up or on change (server_version, TimeZone, ...)."""
-        if self._closed:
-            return None
-        return self._native.parameter(name)
-
-    def get_parameters(self) -> dict[str, str]:
-        if self._closed:
-            return {}
-        return self._native.parameters()
-
-    def get_server_version(self) -> tuple[int, int]:
-        """(major, minor) of the server, e.g. (18, 1)."""
-        from pypgz.conn import _version_tuple
-
-        return _version_tuple(self.get_parameter("server_version") or "0")
-
-    @property
-    def server_version(self) -> int:
-        major, minor = self.get_server_version()
-        return major * 10000 + minor
-
-    @property
-    def transaction_status(self) -> str:
-        """"idle", "in_transaction", "in_error" (a failed transaction), or "closed"."""
-        if self.is_closed():
-            return "closed"
-        return {ord("I"): "idle", ord("T"): "in_transaction", ord("E"): "in_error"}.get(
-            self._native.transaction_status(), "unknown"
-        )
-
-    def is_in_transaction(self) -> bool:
-        return self.transaction_status in ("in_transaction", "in_error")
-
-    @property
-    def params(self) -> ConnectParams:
-        return self._params
-
-    def add_notice_handler(self, handler: Callable[[errors.PostgresNotice], None]) -> None:
-        self._session.notice_handlers.append(handler)
-
-    def remove_notice_handler(self, handler: Callable[[errors.PostgresNotice], None]) -> None:
-        self._session.notice_handlers.remove(handler)

@@ -27,6 +27,7 @@ from pypgz.connect import (
     startup_packet,
 )
 from pypgz.dsn import ConnectParams, Endpoint
+from pypgz.info import ConnectionInfo
 from pypgz.notify import Callback, Listeners, Notification, quote_ident
 from pypgz.record import Record
 from pypgz.session import Op, Session, Statement, parse_rowcount
@@ -102,7 +103,7 @@ def _acceptable(conn: Conn, attrs: str) -> bool:
     return session_matches(attrs, ro == "on", standby == "on")
 
 
-class Conn:
+class Conn(ConnectionInfo):
     """A blocking PostgreSQL connection. Use ``pypgz.connect()`` to make one."""
 
     def __init__(self, session: Session, params: ConnectParams, endpoint: Endpoint, opts: Options,
@@ -176,8 +177,6 @@ class Conn:
         block is open."""
         return self._lock.locked() or self._tx_depth != 0
 
-    def is_closed(self) -> bool:
-        return self._closed or self._session.closed
 
     def __del__(self) -> None:
         try:
@@ -577,68 +576,3 @@ class Conn:
         finally:
             listeners.queueing = False
             listeners.queue.clear()
-
-    # ---- information -------------------------------------------------------------------------
-
-    def fileno(self) -> int:
-        """The connection's socket (for readiness checks; do not read or write it)."""
-        return self._native.fd()
-
-    def get_server_pid(self) -> int:
-        return self._native.backend_pid()
-
-    @property
-    def backend_pid(self) -> int:
-        return self._native.backend_pid()
-
-    def get_parameter(self, name: str) -> str | None:
-        """A server parameter reported at start-up or on change (server_version, TimeZone, ...)."""
-        if self._closed:
-            return None
-        return self._native.parameter(name)
-
-    def get_parameters(self) -> dict[str, str]:
-        if self._closed:
-            return {}
-        return self._native.parameters()
-
-    def get_server_version(self) -> tuple[int, int]:
-        """(major, minor) of the server, e.g. (18, 1)."""
-        return _version_tuple(self.get_parameter("server_version") or "0")
-
-    @property
-    def server_version(self) -> int:
-        """The version as an integer like libpq's: 180001 for 18.1."""
-        major, minor = self.get_server_version()
-        return major * 10000 + minor
-
-    @property
-    def transaction_status(self) -> str:
-        """"idle", "in_transaction", "in_error" (a failed transaction), or "closed"."""
-        if self.is_closed():
-            return "closed"
-        return {ord("I"): "idle", ord("T"): "in_transaction", ord("E"): "in_error"}.get(
-            self._native.transaction_status(), "unknown"
-        )
-
-    def is_in_transaction(self) -> bool:
-        return self.transaction_status in ("in_transaction", "in_error")
-
-    @property
-    def params(self) -> ConnectParams:
-        return self._params
-
-    def add_notice_handler(self, handler: Any) -> None:
-        self._session.notice_handlers.append(handler)
-
-    def remove_notice_handler(self, handler: Any) -> None:
-        self._session.notice_handlers.remove(handler)
-
-
-def _version_tuple(text: str) -> tuple[int, int]:
-    head = text.split()[0] if text else "0"
-    parts = [p for p in head.split(".")]
-    digits = ["".join(ch for ch in p if ch.isdigit()) or "0" for p in parts]
-    major = int(digits[0])
-    minor = int(digits[1]) if len(digits) > 1 else 0
-    return major, minor
