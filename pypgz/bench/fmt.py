@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pypgz.bench.results import Row
 
-COLUMNS = ("driver", "median", "p99", "ops/s", "rows/s", "±", "CPU µs/op", "rows/s ×", "CPU ×")
+COLUMNS = ("driver", "median", "mean", "p99", "ops/s", "rows/s", "±", "CPU µs/op", "rows/s ×", "CPU ×")
 
 LEGEND = (
-    "median, p99: latency of one operation (one connection's call, start to finish). "
+    "median, mean, p99: latency of one operation (one connection's call, start to finish). "
     "ops/s, rows/s: totals over all rounds ÷ wall time; rows are rows read or written. "
     "±: spread of rows/s between rounds, (max − min) ÷ median. "
     "CPU µs/op: client process CPU time (all threads) ÷ operations. "
@@ -77,6 +77,7 @@ def section_notes(rows: list[Row]) -> list[str]:
 def _figures(row: Row) -> list[str]:
     return [
         duration_us(row.median_us),
+        duration_us(row.mean_us),
         duration_us(row.p99_us),
         count(row.ops_per_s),
         count(row.rows_per_s),

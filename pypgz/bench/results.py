@@ -28,6 +28,7 @@ class RoundStat:
     rows: int
     median_us: float
     p99_us: float
+    mean_us: float = math.nan  # absent from reports written before it was recorded
 
 
 @dataclass
@@ -56,11 +57,12 @@ def percentile(ordered: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-def percentiles_us(latencies: list[float]) -> tuple[float, float]:
+def percentiles_us(latencies: list[float]) -> tuple[float, float, float]:
+    """Median, p99 and mean latency, in µs."""
     ordered = sorted(latencies)
     if not ordered:
-        return math.nan, math.nan
-    return statistics.median(ordered) * 1e6, percentile(ordered, 0.99) * 1e6
+        return math.nan, math.nan, math.nan
+    return statistics.median(ordered) * 1e6, percentile(ordered, 0.99) * 1e6, statistics.fmean(ordered) * 1e6
 
 
 @dataclass
@@ -73,6 +75,7 @@ class Row:
     note: str | None = None
     median_us: float | None = None
     p99_us: float | None = None
+    mean_us: float | None = None
     ops_per_s: float | None = None
     rows_per_s: float | None = None
     cpu_us_per_op: float | None = None
@@ -90,7 +93,7 @@ def summarize(driver: str, cell: Cell) -> Row:
     ops = sum(r.ops for r in cell.rounds)
     if cell.status != "ok" or wall <= 0 or ops == 0:
         return row
-    row.median_us, row.p99_us = percentiles_us(cell.latencies)
+    row.median_us, row.p99_us, row.mean_us = percentiles_us(cell.latencies)
     row.ops_per_s = ops / wall
     row.rows_per_s = sum(r.rows for r in cell.rounds) / wall
     row.cpu_us_per_op = sum(r.cpu_s for r in cell.rounds) / ops * 1e6
