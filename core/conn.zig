@@ -20,6 +20,7 @@ const Builder = @import("batch/builder.zig").Builder;
 const ColumnDesc = @import("batch/builder.zig").ColumnDesc;
 const md5 = @import("auth/md5.zig");
 const scram = @import("auth/scram.zig");
+const sasl = @import("auth/sasl.zig");
 const ErrorRecord = @import("error_record.zig").ErrorRecord;
 const result = @import("result.zig");
 
@@ -632,20 +633,16 @@ pub const Conn = struct {
 
     fn startSasl(self: *Conn, mechanisms: []const u8) HandleError!void {
         try self.requirePassword();
-        var r = backend.Reader.init(mechanisms);
-        var offered = false;
-        while (true) {
-            const name = try r.cstr();
-            if (name.len == 0) break;
-            if (std.mem.eql(u8, name, "SCRAM-SHA-256")) offered = true;
-        }
-        if (!offered) {
-            self.markClosed(.auth, "the server offered no SASL mechanism pypgz supports (SCRAM-SHA-256)");
-            return error.AuthFailed;
-        }
+        const mechanism = sasl.pickMechanism(mechanisms) catch |e| switch (e) {
+            error.InvalidServerMessage => return error.ProtocolViolation,
+            error.UnsupportedMechanism => {
+                self.markClosed(.auth, "the server offered no SASL mechanism pypgz supports (SCRAM-SHA-256)");
+                return error.AuthFailed;
+            },
+        };
         self.sasl = scram.Client.init(self.gpa, "", self.password, null) catch |e| return self.authFailure(e);
         const first = self.sasl.?.clientFirst();
-        try frontend.saslInitialResponse(&self.out, self.gpa, "SCRAM-SHA-256", first);
+        try frontend.saslInitialResponse(&self.out, self.gpa, mechanism.name(), first);
     }
 
     fn authFailure(self: *Conn, err: anyerror) HandleError {
