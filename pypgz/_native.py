@@ -283,7 +283,3 @@ class NativeConn:
 def binary_supported(type_oid: int) -> bool:
     """Whether libpgz decodes this type in binary format."""
     return bool(_lib.pgz_binary_supported(type_oid))
-
-
-def abi_version() -> int:
-    return _lib.pgz_version()

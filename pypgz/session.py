@@ -19,8 +19,8 @@ from pypgz import _native as N
 from pypgz import errors
 from pypgz.codecs import oids as O
 from pypgz.codecs.decode import KIND_RAW, RowReader, column_kinds, decode_columns, decode_row, row_reader
-from pypgz.codecs.encode import NULL_ENTRY, encode_first, encode_text, encoder_for
-from pypgz.record import Record, record_class, row_maker
+from pypgz.codecs.encode import encode_first, encoder_for
+from pypgz.record import Record, record_class
 
 log = logging.getLogger("pypgz")
 
@@ -55,13 +55,13 @@ class Column:
 class Plan:
     """How to turn batches of one row description into rows; built once per shape."""
 
-    __slots__ = ("columns", "names", "record_class", "make_row", "raw_columns", "reader")
+    __slots__ = ("columns", "names", "record_class", "raw_columns", "reader")
 
     def __init__(self, columns: tuple[Column, ...]) -> None:
         self.columns = columns
         self.names = tuple(c.name for c in columns)
+        # The class builds a row from a tuple of values at C speed (tuple's own constructor).
         self.record_class = record_class(self.names)
-        self.make_row = row_maker(self.record_class)
         self.raw_columns: tuple[int, ...] | None = None  # known after the first batch
         self.reader: RowReader | None = None  # how to read a single row, when it can be
 
@@ -101,19 +101,17 @@ class Statement:
 
     def encode(self, args: Sequence[Any]) -> bytes:
         encs = self.encoders
-        if not args and not encs and encs is not None:
-            return b""
         if encs is None:
             # Parsed but not yet described (pipelined behind its Parse): encode for the types
-            # we declared; undeclared ones go as text for the server to infer.
-            return b"".join([encoder_for(t)(a) if t else encode_text(a) for t, a in zip(self.parse_oids, args)])
+            # we declared; undeclared ones (oid 0) go as text for the server to infer.
+            return b"".join([encoder_for(t)(a) for t, a in zip(self.parse_oids, args)])
         if len(encs) != len(args):
             raise errors.InterfaceError(
                 f"the query has {len(encs)} parameter{'s' if len(encs) != 1 else ''} but {len(args)} argument{'s were' if len(args) != 1 else ' was'} given"
             )
         if len(args) == 1:
             return encs[0](args[0])
-        return b"".join([e(a) for e, a in zip(encs, args)])
+        return b"".join([e(a) for e, a in zip(encs, args)]) if args else b""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -310,14 +308,6 @@ class Session:
         self._counter += 1
         return b"__pgz_p%d" % self._counter
 
-    def submit_prepared(self, st: Statement, args: Sequence[Any], *, batch_rows: int = 0) -> Op:
-        """Queues an execution of an explicitly prepared (and described) statement."""
-        self._check_open()
-        self._exec(N.EXEC_EXECUTE, st, b"", st.encode(args), len(args), 1, batch_rows)
-        op = Op("fetch", st)
-        self.ops.append(op)
-        return op
-
     def close_prepared(self, st: Statement) -> None:
         if not self.closed:
             self.native.close_statement(st.name)
@@ -407,7 +397,7 @@ class Session:
             op.plan = plan
             if nrows == 1 and plan.reader:
                 # One row of a known shape: values read in place (see decode_row).
-                row = plan.make_row(decode_row(memoryview(buf)[col_off:], nentries, plan.reader))
+                row = plan.record_class(decode_row(memoryview(buf)[col_off:], nentries, plan.reader))
                 if op.on_batch is not None:
                     op.on_batch([row])
                 else:
@@ -441,7 +431,7 @@ class Session:
             base = len(op.rows)
             for i in plan.raw_columns:
                 raw.setdefault(i, []).extend((base + j, v) for j, v in enumerate(cols[i]))
-        rows = list(map(plan.make_row, zip(*cols)))
+        rows = list(map(plan.record_class, zip(*cols)))
         if op.on_batch is not None:
             op.on_batch(rows)
         else:
@@ -540,7 +530,7 @@ class Session:
                 continue
             row = list(rows[row_index])
             row[column] = next(it)
-            rows[row_index] = plan.make_row(tuple(row))
+            rows[row_index] = plan.record_class(tuple(row))
 
 
 class ManyWriter:
@@ -565,14 +555,12 @@ class ManyWriter:
             declared = _declared_oids(sets, nparams)
             st.parse_oids = declared
             oids = struct.pack(f"<{nparams}I", *declared)
-            self.encoders: list[Callable[[Any], bytes]] = [
-                _null_safe(encoder_for(t)) if t else _null_safe(encode_text) for t in declared
-            ]
+            self.encoders: list[Callable[[Any], bytes]] = [encoder_for(t) for t in declared]
             flags |= N.EXEC_PARSE | (N.EXEC_DESCRIBE_STMT if st.name else 0)
         elif st.encoders is not None:
             self.encoders = st.encoders
         else:
-            self.encoders = [_null_safe(encoder_for(t)) if t else _null_safe(encode_text) for t in st.parse_oids]
+            self.encoders = [encoder_for(t) for t in st.parse_oids]
         self.flags = flags
         self._send(flags, oids)
         session.ops.append(self.op)
@@ -627,13 +615,6 @@ class ManyWriter:
         if self.client_error is not None:
             raise self.client_error
         return self.op.result_or_raise()
-
-
-def _null_safe(enc: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
-    def encode(value: Any) -> bytes:
-        return NULL_ENTRY if value is None else enc(value)
-
-    return encode
 
 
 def _declared_oids(sets: Sequence[Sequence[Any]], nparams: int) -> tuple[int, ...]:
