@@ -130,6 +130,8 @@ class AsyncConn(ConnectionInfo):
         self._reading = True
         self._paused_for: Op | None = None
         self._drain_waiter: asyncio.Future[None] | None = None
+        # Resolved by _pump when a stream batch or a COPY OUT chunk arrives.
+        self._arrival: asyncio.Future[None] | None = None
         self._tx_depth = 0
         self._closed = False
         # The task holding the connection (a transaction block or a stream), and the others waiting.
@@ -167,7 +169,11 @@ class AsyncConn(ConnectionInfo):
                 # Nothing in flight and nothing buffered: the next step would only find
                 # the socket empty. The reader callback fires when something arrives.
                 return
-            if (ev == N.EV_BATCH or ev == N.EV_COPY_OUT) and self._paused_for is not None:
+            if ev == N.EV_BATCH or ev == N.EV_COPY_OUT:
+                if self._arrival is not None and not self._arrival.done():
+                    self._arrival.set_result(None)
+                if self._paused_for is None:
+                    continue
                 # A stream's consumer has not taken the previous batch: stop reading, so
                 # memory stays bounded; the server waits on its socket meanwhile.
                 self._stop_reading()
@@ -494,7 +500,7 @@ class AsyncConn(ConnectionInfo):
                             yield row
                     if op.finished:
                         break
-                    await self._next_batch(op, pending, timeout)
+                    await self._next_arrival(op, timeout, "stream")
                 op.result_or_raise()
             finally:
                 self._paused_for = None
@@ -505,26 +511,18 @@ class AsyncConn(ConnectionInfo):
         finally:
             self._release_hold()
 
-    async def _next_batch(self, op: Op, pending: deque[list[Record]], timeout: float | None) -> None:
-        """Waits until the stream has a batch or has finished."""
-        fut = self._loop.create_future()
-
-        def arrived(rows: list[Record]) -> None:
-            pending.append(rows)
-            if not fut.done():
-                fut.set_result(None)
-
-        op.on_batch = arrived
+    async def _next_arrival(self, op: Op, timeout: float | None, what: str) -> None:
+        """Waits until a stream or COPY OUT operation delivers data or finishes."""
+        arrived = self._arrival = self._loop.create_future()
         done = op.waiter
         assert done is not None
         try:
-            waiter = asyncio.ensure_future(asyncio.wait([fut, done], return_when=asyncio.FIRST_COMPLETED))
-            await asyncio.wait_for(waiter, timeout)
+            await asyncio.wait_for(asyncio.wait([arrived, done], return_when=asyncio.FIRST_COMPLETED), timeout)
         except asyncio.TimeoutError:
             await self._cancel_running(op)
-            raise errors.QueryTimeoutError("stream exceeded its timeout and was cancelled") from op.error
+            raise errors.QueryTimeoutError(f"{what} exceeded its timeout and was cancelled") from op.error
         finally:
-            op.on_batch = pending.append
+            self._arrival = None
 
     async def _describe(self, sql: str, timeout: float | None) -> Statement:
         op = await self._wait_op(self._submitted(self._session.submit_prepare(sql)), timeout)
@@ -613,32 +611,13 @@ class AsyncConn(ConnectionInfo):
                         await result
                 if op.finished:
                     break
-                await self._next_copy_chunk(op, pending, t)
+                await self._next_arrival(op, t, "COPY")
             return op.result_or_raise().tag
         finally:
             self._paused_for = None
             self._resume_reading()
             close()
             self._release_hold()
-
-    async def _next_copy_chunk(self, op: Op, pending: deque[bytes], timeout: float | None) -> None:
-        arrived = self._loop.create_future()
-
-        def on_data(data: bytes) -> None:
-            pending.append(data)
-            if not arrived.done():
-                arrived.set_result(None)
-
-        op.on_copy_data = on_data
-        done = op.waiter
-        assert done is not None
-        try:
-            await asyncio.wait_for(asyncio.wait([arrived, done], return_when=asyncio.FIRST_COMPLETED), timeout)
-        except asyncio.TimeoutError:
-            await self._cancel_running(op)
-            raise errors.QueryTimeoutError("COPY exceeded its timeout and was cancelled") from op.error
-        finally:
-            op.on_copy_data = pending.append
 
     async def _copy_in(self, sql: str, chunks: Any, timeout: float | None) -> str:
         await self._hold()

@@ -401,24 +401,12 @@ class Conn(ConnectionInfo):
                         yield from pending.pop(0)
                     if op.finished:
                         break
-                    self._wait_one(op, timeout)
+                    self._wait_event(op, None if timeout is None else time.monotonic() + timeout, "stream")
                 op.result_or_raise()
             finally:
                 if not op.finished and not self._session.closed:
                     op.on_batch = None
                     self._cancel_and_drain(op)
-
-    def _wait_one(self, op: Op, timeout: float | None) -> None:
-        """Waits for the next event of a running stream."""
-        ms = -1 if timeout is None else int(timeout * 1000)
-        while True:
-            ev = self._native.wait(ms)
-            if ev == N.EV_TIMEOUT:
-                self._cancel_and_drain(op)
-                raise errors.QueryTimeoutError("stream exceeded its timeout and was cancelled") from op.error
-            if ev != N.EV_INTERRUPTED:
-                self._session.dispatch(ev)
-                return
 
     def _describe(self, sql: str, timeout: float | None) -> Statement:
         """Makes sure the statement is prepared and described, so that its result formats
@@ -505,7 +493,7 @@ class Conn(ConnectionInfo):
         with self._lock:
             op = self._session.submit_copy(sql)
             while not op.finished and not op.copy_ready:
-                self._wait_event(op, deadline)
+                self._wait_event(op, deadline, "COPY")
             if op.copy_ready and not op.finished:
                 try:
                     for chunk in chunks:
@@ -521,12 +509,13 @@ class Conn(ConnectionInfo):
             self._wait_op(op, deadline=deadline)
         return op.result_or_raise().tag
 
-    def _wait_event(self, op: Op, deadline: float | None) -> None:
+    def _wait_event(self, op: Op, deadline: float | None, what: str) -> None:
+        """Waits for and handles one event of a running stream or COPY."""
         ms = -1 if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
         ev = self._native.wait(ms)
         if ev == N.EV_TIMEOUT:
             self._cancel_and_drain(op)
-            raise errors.QueryTimeoutError("COPY exceeded its timeout and was cancelled") from op.error
+            raise errors.QueryTimeoutError(f"{what} exceeded its timeout and was cancelled") from op.error
         if ev != N.EV_INTERRUPTED:
             self._session.dispatch(ev)
 

@@ -81,3 +81,12 @@ async def test_unanswered_cancel_closes_the_connection(facade: str, dsn: str, mo
     finally:
         os.kill(pid, signal.SIGCONT)
         await db.close()
+
+
+async def test_stream_timeout_cancels(db: Any) -> None:
+    start = time.monotonic()
+    with pytest.raises(errors.QueryTimeoutError):
+        async for _ in db.stream("SELECT pg_sleep(5), i FROM generate_series(1, 3) i", timeout=0.3):
+            pass
+    assert time.monotonic() - start < 4
+    assert await db.fetchval("SELECT 8") == 8
