@@ -337,20 +337,27 @@ pub const Conn = struct {
                 .closed => return .closed,
                 .blocked => {},
             }
-            var remaining: i32 = -1;
-            if (timeout_ms >= 0) {
-                const elapsed = std.time.milliTimestamp() - start;
-                if (elapsed >= timeout_ms) return .timeout;
-                remaining = @intCast(timeout_ms - elapsed);
-            }
-            var fds = [_]posix.pollfd{.{ .fd = self.fd(), .events = posix.POLL.OUT, .revents = 0 }};
-            const rc = posix.system.poll(&fds, 1, remaining);
-            switch (posix.errno(rc)) {
-                .SUCCESS => if (rc == 0) return .timeout,
-                .INTR => return .interrupted,
-                else => |e| return self.ioFailure(posix.unexpectedErrno(e)),
-            }
+            if (self.pollSocket(posix.POLL.OUT, timeout_ms, start)) |ev| return ev;
         }
+    }
+
+    /// Waits in poll(2) until the socket is ready for `events`, within `timeout_ms` of
+    /// `start` (negative: no limit). Null when ready; else timeout, interrupted (a signal:
+    /// the caller runs its handlers) or closed.
+    fn pollSocket(self: *Conn, events: i16, timeout_ms: i32, start: i64) ?Event {
+        var remaining: i32 = -1;
+        if (timeout_ms >= 0) {
+            const elapsed = std.time.milliTimestamp() - start;
+            if (elapsed >= timeout_ms) return .timeout;
+            remaining = @intCast(timeout_ms - elapsed);
+        }
+        var fds = [_]posix.pollfd{.{ .fd = self.fd(), .events = events, .revents = 0 }};
+        const rc = posix.system.poll(&fds, 1, remaining);
+        return switch (posix.errno(rc)) {
+            .SUCCESS => if (rc == 0) .timeout else null,
+            .INTR => .interrupted,
+            else => |e| self.ioFailure(posix.unexpectedErrno(e)),
+        };
     }
 
     pub fn cancelPacket(self: *const Conn, buf: []u8) usize {
@@ -407,23 +414,10 @@ pub const Conn = struct {
         while (true) {
             const ev = self.step();
             if (!ev.isWant()) return ev;
-            var remaining: i32 = -1;
-            if (timeout_ms >= 0) {
-                const elapsed = std.time.milliTimestamp() - start;
-                if (elapsed >= timeout_ms) return .timeout;
-                remaining = @intCast(timeout_ms - elapsed);
-            }
             var events: i16 = 0;
             if (ev == .want_read or ev == .want_read_write) events |= posix.POLL.IN;
             if (ev == .want_write or ev == .want_read_write) events |= posix.POLL.OUT;
-            var fds = [_]posix.pollfd{.{ .fd = self.fd(), .events = events, .revents = 0 }};
-            const rc = posix.system.poll(&fds, 1, remaining);
-            switch (posix.errno(rc)) {
-                .SUCCESS => if (rc == 0) return .timeout,
-                // A signal: let the caller run its handlers (Ctrl-C), then wait again.
-                .INTR => return .interrupted,
-                else => |e| return self.ioFailure(posix.unexpectedErrno(e)),
-            }
+            if (self.pollSocket(events, timeout_ms, start)) |stop| return stop;
         }
     }
 
