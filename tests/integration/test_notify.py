@@ -12,7 +12,10 @@ import pypgz
 def test_sync_listener_and_notifies(dsn: str) -> None:
     got: list[tuple[str, str]] = []
     with pypgz.connect(dsn) as listener, pypgz.connect(dsn) as sender:
-        listener.add_listener("pypgz chan", lambda conn, pid, ch, payload: got.append((ch, payload)))
+        def on_notify(conn: Any, pid: int, ch: str, payload: str) -> None:
+            got.append((ch, payload))
+
+        listener.add_listener("pypgz chan", on_notify)
         sender.execute("NOTIFY \"pypgz chan\", 'during a query'")
         listener.fetchval("SELECT 1")  # delivered while the listener runs a query
         assert got == [("pypgz chan", "during a query")]
@@ -22,7 +25,7 @@ def test_sync_listener_and_notifies(dsn: str) -> None:
         assert received == [("pypgz chan", "while waiting", sender.get_server_pid())]
         assert got[-1] == ("pypgz chan", "while waiting")
 
-        listener.remove_listener("pypgz chan", listener._listeners._by_channel["pypgz chan"][0])
+        listener.remove_listener("pypgz chan", on_notify)
         sender.execute("NOTIFY \"pypgz chan\", 'ignored'")
         assert list(listener.notifies(timeout=0.3)) == []
 

@@ -49,7 +49,8 @@ async def test_record_interface(db: Any) -> None:
     assert "name=" in repr(r)
 
 
-async def test_executemany_one_round_trip_all_or_nothing(db: Any) -> None:
+async def test_executemany_is_all_or_nothing(db: Any) -> None:
+    # All or nothing means one Sync, one implicit transaction, for the whole batch.
     await db.execute("CREATE TEMP TABLE em (id int PRIMARY KEY, v text)")
     await db.executemany("INSERT INTO em VALUES ($1, $2)", [(i, f"v{i}") for i in range(500)])
     assert await db.fetchval("SELECT count(*) FROM em") == 500
