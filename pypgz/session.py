@@ -314,22 +314,16 @@ class Session:
 
     def submit_copy(self, sql: str) -> Op:
         """Queues a COPY statement whose data the facade sends or receives."""
-        self._check_open()
-        rc = self.native.exec(N.EXEC_SIMPLE | N.EXEC_COPY, b"", sql.encode(), b"", b"", 0, 0, b"", 0)
-        if rc != 0:
-            self._exec_failed(rc)
-        op = Op("copy")
-        self.ops.append(op)
-        return op
+        return self.submit_simple(sql, copy=True)
 
-    def submit_simple(self, sql: str) -> Op:
+    def submit_simple(self, sql: str, *, copy: bool = False) -> Op:
         """Queues a simple-protocol query (may hold several statements; rows are discarded)."""
         self._check_open()
-        b = sql.encode()
-        rc = self.native.exec(N.EXEC_SIMPLE, b"", b, b"", b"", 0, 0, b"", 0)
+        flags = N.EXEC_SIMPLE | N.EXEC_COPY if copy else N.EXEC_SIMPLE
+        rc = self.native.exec(flags, b"", sql.encode(), b"", b"", 0, 0, b"", 0)
         if rc != 0:
             self._exec_failed(rc)
-        op = Op("simple")
+        op = Op("copy" if copy else "simple")
         self.ops.append(op)
         return op
 
