@@ -5,14 +5,16 @@ const std = @import("std");
 pub fn build(b: *std.Build) void {
     const target = b.standardTargetOptions(.{});
     const optimize = b.standardOptimizeOption(.{});
+    // Installs ship no debug info; Debug builds keep it for stack traces, and profiling
+    // a release build needs its symbols (-Dsymbols).
+    const symbols = b.option(bool, "symbols", "keep symbols and debug info") orelse (optimize == .Debug);
 
     const lib_mod = b.createModule(.{
         .root_source_file = b.path("core/abi.zig"),
         .target = target,
         .optimize = optimize,
         .link_libc = true,
-        // Installs ship no debug info; Debug builds keep it for stack traces.
-        .strip = optimize != .Debug,
+        .strip = !symbols,
     });
     const lib = b.addLibrary(.{ .name = "pgz", .linkage = .dynamic, .root_module = lib_mod });
     b.installArtifact(lib);
