@@ -500,6 +500,7 @@ class AsyncConn(ConnectionInfo):
                             yield row
                     if op.finished:
                         break
+                    self._resume_reading()  # (a batch that failed to decode left no rows to take)
                     await self._next_arrival(op, timeout, "stream")
                 op.result_or_raise()
             finally:

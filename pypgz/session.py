@@ -18,7 +18,8 @@ from typing import Any, Callable, Iterable, Sequence
 from pypgz import _native as N
 from pypgz import errors
 from pypgz.codecs import oids as O
-from pypgz.codecs.decode import KIND_RAW, RowReader, column_kinds, decode_columns, decode_row, row_reader
+from pypgz.codecs.decode import KIND_RAW, column_kinds, decode_columns, row_reader
+from pypgz.codecs.row import OneRowReader, one_row_reader
 from pypgz.codecs.encode import encode_first, encoder_for
 from pypgz.record import Record, record_class
 
@@ -63,7 +64,7 @@ class Plan:
         # The class builds a row from a tuple of values at C speed (tuple's own constructor).
         self.record_class = record_class(self.names)
         self.raw_columns: tuple[int, ...] | None = None  # known after the first batch
-        self.reader: RowReader | None = None  # how to read a single row, when it can be
+        self.reader: OneRowReader | None = None  # reads a result of one row, when it can
 
 
 def _parse_rowdesc(rd: bytes, ncols: int) -> tuple[Column, ...]:
@@ -134,7 +135,7 @@ class Op:
     query, and setting a dozen attributes costs more than the rest of the bookkeeping."""
 
     columns: tuple[Column, ...] | None = None
-    tag = ""
+    tag_bytes = b""  # the command tag as it came; most callers never look at it
     error: BaseException | None = None
     finished = False
     param_types: tuple[int, ...] | None = None
@@ -153,6 +154,11 @@ class Op:
         self.statement = statement
         self.parsed = parsed  # this op carried the Parse of its statement
         self.rows: list[Record] = []
+
+    @property
+    def tag(self) -> str:
+        """The command tag ("INSERT 0 1", "SELECT 3")."""
+        return self.tag_bytes.decode("utf-8", "replace")
 
     def result_or_raise(self) -> Op:
         if self.error is not None:
@@ -389,17 +395,18 @@ class Session:
             plan = self._plan(buf[rd_off : rd_off + rd_len], ncols)
             op.columns = plan.columns
             op.plan = plan
-            if nrows == 1 and plan.reader:
-                # One row of a known shape: values read in place (see decode_row).
-                row = plan.record_class(decode_row(memoryview(buf)[col_off:], nentries, plan.reader))
-                if op.on_batch is not None:
-                    op.on_batch([row])
-                else:
-                    op.rows.append(row)
-            elif nrows:
-                self._add_rows(op, plan, memoryview(buf)[col_off:], nentries, ncols)
+            # A value Python cannot hold fails its operation, not the connection: the
+            # error is the op's, and later batches of a failed op are dropped.
+            if nrows and op.error is None:
+                try:
+                    if nrows == 1 and plan.reader:
+                        self._add_row(op, plan.reader, buf, col_off, nentries, ncols)
+                    else:
+                        self._add_rows(op, plan, memoryview(buf)[col_off:], nentries, ncols)
+                except errors.DecodeError as e:
+                    op.error = e
         if final:
-            op.tag = buf[tag_off : tag_off + tag_len].decode("utf-8", "replace")
+            op.tag_bytes = buf[tag_off : tag_off + tag_len]
             st = op.statement
             if st is not None and op.param_types is not None and (op.parsed or not st.described):
                 st.learn(op.param_types, op.columns)
@@ -412,12 +419,26 @@ class Session:
             plan = self._plans[rd] = Plan(_parse_rowdesc(rd, ncols))
         return plan
 
+    @staticmethod
+    def _add_row(op: Op, read: OneRowReader, buf: bytes, col_off: int, nentries: int, ncols: int) -> None:
+        """One row of a known shape, its values read in place (see codecs/row.py)."""
+        try:
+            row = read(buf, col_off)
+        except (ValueError, ArithmeticError, TypeError, KeyError) as e:
+            decode_columns(memoryview(buf)[col_off:], nentries, ncols)  # says which value is bad
+            raise errors.DecodeError(f"cannot decode a result row: {e}") from None
+        if op.on_batch is not None:
+            op.on_batch([row])
+        else:
+            op.rows.append(row)
+
     def _add_rows(self, op: Op, plan: Plan, section: memoryview, nentries: int, ncols: int) -> None:
         cols = decode_columns(section, nentries, ncols)
         if plan.raw_columns is None:
             kinds = column_kinds(section, ncols)
             plan.raw_columns = tuple(i for i, k in enumerate(kinds) if k == KIND_RAW)
-            plan.reader = row_reader(section, ncols)
+            spec = row_reader(section, ncols)
+            plan.reader = None if spec is None else one_row_reader(spec, plan.record_class)
         if plan.raw_columns:
             # Values of types libpgz has no decoder for: fetched again as text afterwards.
             raw = op.raw if op.raw is not None else {}

@@ -1,0 +1,75 @@
+"""Readers for results of exactly one row: the fetchrow, fetchval and ``INSERT ... RETURNING`` case.
+
+The bulk path (``decode.decode_columns``) pays a fixed cost per column — slicing, casting,
+a list per column, ``zip`` — that dominates when there is a single row. So for each row
+shape, once, a small function is generated (the way ``collections.namedtuple`` builds its
+classes) that reads every value straight from where it lies in the column section: one
+``struct`` unpack for the entries it needs, then one expression per column, with no loop
+and no branching on kinds at run time. The generated source only ever holds column
+indexes and the constant names below, never anything that came from the server.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any, Callable
+
+from pypgz.codecs.decode import (
+    ENTRY_SIZE, KIND_BOOL, KIND_BYTES, KIND_F64, KIND_I64, KIND_TEXT, RowReader,
+)  # fmt: skip
+
+__all__ = ["OneRowReader", "one_row_reader"]
+
+OneRowReader = Callable[[bytes, int], Any]
+"""(result buffer, offset of its column section) -> the row, built by the record class."""
+
+# Per column: nnulls (offset 12), data_off (16) and data_len (24) of its 64-byte entry.
+_ENTRY_FIELDS = "12xIQQ32x"
+assert struct.calcsize("<" + _ENTRY_FIELDS) == ENTRY_SIZE
+
+_Q = struct.Struct("<q").unpack_from
+_D = struct.Struct("<d").unpack_from
+
+
+def _value(i: int, kind: int, has_conv: bool) -> str | None:
+    """The expression for column i's value, with the entry fields in n{i}, o{i}, l{i}."""
+    at = f"base + o{i}"
+    if kind == KIND_I64:
+        expr = f"_q(buf, {at})[0]"
+    elif kind == KIND_F64:
+        expr = f"_d(buf, {at})[0]"
+    elif kind == KIND_BOOL:
+        expr = f"buf[{at}] == 1"
+    elif kind == KIND_TEXT:
+        expr = f"buf[{at} : {at} + l{i} - 1].decode()"  # the arena's NUL left out
+        if has_conv:
+            expr = f"_c{i}({expr})"
+    elif kind == KIND_BYTES:
+        expr = f"buf[{at} : {at} + l{i}]"
+    else:
+        return None
+    return f"None if n{i} else {expr}"
+
+
+def one_row_reader(reader: RowReader, make_row: Callable[[tuple[Any, ...]], Any]) -> OneRowReader | None:
+    """A function reading the one row of a column section of this shape into
+    ``make_row(values)``; None when a column needs the bulk path. ``reader`` is
+    ``decode.row_reader``'s (kind, text converter) per column."""
+    env: dict[str, Any] = {
+        "_entries": struct.Struct("<" + _ENTRY_FIELDS * len(reader)).unpack_from,
+        "_make": make_row, "_q": _Q, "_d": _D,
+    }  # fmt: skip
+    exprs = []
+    for i, (kind, conv) in enumerate(reader):
+        expr = _value(i, kind, conv is not None)
+        if expr is None:
+            return None
+        if conv is not None and kind == KIND_TEXT:
+            env[f"_c{i}"] = conv
+        exprs.append(expr)
+    fields = ", ".join(f"n{i}, o{i}, l{i}" for i in range(len(reader)))
+    body = ",\n        ".join(exprs)
+    src = f"def read(buf, base):\n    {fields}, = _entries(buf, base)\n    return _make((\n        {body},\n    ))\n"
+    exec(compile(src, "<pypgz one-row reader>", "exec"), env)
+    read: OneRowReader = env["read"]
+    return read
