@@ -23,6 +23,7 @@ const scram = @import("auth/scram.zig");
 const sasl = @import("auth/sasl.zig");
 const ErrorRecord = @import("error_record.zig").ErrorRecord;
 const result = @import("result.zig");
+const shapes = @import("shapes.zig");
 
 pub const Event = enum(c_int) {
     want_read = 1,
@@ -97,6 +98,18 @@ const Op = struct {
     discard_rows: bool = false,
     batch_rows: u32 = 0,
     failed: bool = false,
+    /// The statement's known result shape, replayed in place of a RowDescription.
+    shape: ?*shapes.Shape = null,
+    /// The statement (owned copies) whose shape this execution's Describe teaches.
+    learn_name: []u8 = &.{},
+    learn_formats: []i16 = &.{},
+
+    fn deinit(op: *Op, gpa: Allocator) void {
+        if (op.shape) |sh| sh.release(gpa);
+        gpa.free(op.learn_name);
+        gpa.free(op.learn_formats);
+        op.* = .{ .kind = op.kind };
+    }
 };
 
 const Param = struct { key: []u8, value: [:0]u8 };
@@ -131,6 +144,9 @@ pub const Conn = struct {
 
     builder: Builder,
     rowdesc: std.ArrayList(u8) = .empty,
+    /// The type and format of each column of `rowdesc`.
+    cols: std.ArrayList(ColumnDesc) = .empty,
+    shapes: shapes.Shapes = .{},
     ncols: u32 = 0,
     have_rowdesc: bool = false,
     paramdesc: std.ArrayList(u32) = .empty,
@@ -181,7 +197,10 @@ pub const Conn = struct {
         if (self.sasl) |*s| s.deinit();
         gpa.free(self.in);
         self.out.deinit(gpa);
+        for (self.ops.items[self.ops_head..]) |*op| op.deinit(gpa);
         self.ops.deinit(gpa);
+        self.shapes.deinit(gpa);
+        self.cols.deinit(gpa);
         for (self.params.items) |p| {
             gpa.free(p.key);
             gpa.free(p.value);
@@ -272,14 +291,19 @@ pub const Conn = struct {
         }
         const more = flags & exec_more != 0;
         if (more != self.op_open) return error.BadParameters;
-        if (flags & exec_parse != 0) try frontend.parse(&self.out, gpa, statement, sql, oids);
+        var op: Op = .{ .kind = .extended, .discard_rows = discard, .batch_rows = batch_rows };
+        errdefer op.deinit(gpa);
+        if (flags & exec_parse != 0) {
+            self.shapes.forget(gpa, statement);
+            try frontend.parse(&self.out, gpa, statement, sql, oids);
+        }
         if (flags & exec_describe_statement != 0) try frontend.describe(&self.out, gpa, 'S', statement);
         if (flags & exec_execute != 0) {
             var pos: usize = 0;
             var set: u32 = 0;
             while (set < nsets) : (set += 1) {
                 pos += try frontend.bind(&self.out, gpa, "", statement, params[pos..], nparams, result_formats);
-                if (set == 0 and !discard and !more) try frontend.describe(&self.out, gpa, 'P', "");
+                if (set == 0 and !discard and !more) try self.describePortal(&op, flags, statement, result_formats);
                 try frontend.execute(&self.out, gpa, "", 0);
             }
             if (pos != params.len) return error.BadParameters;
@@ -290,14 +314,31 @@ pub const Conn = struct {
         }
         const open = flags & exec_open != 0 and flags & exec_abort == 0;
         if (!open) try frontend.sync(&self.out, gpa);
-        if (!more) try self.ops.append(gpa, .{ .kind = .extended, .discard_rows = discard, .batch_rows = batch_rows });
+        if (!more) try self.ops.append(gpa, op);
         self.op_open = open;
+    }
+
+    /// Asks for the portal's row description, unless the statement's shape is known; the
+    /// first execution of a named statement learns it (see shapes.zig).
+    fn describePortal(self: *Conn, op: *Op, flags: u32, statement: []const u8, formats: []const i16) ExecError!void {
+        const gpa = self.gpa;
+        if (statement.len > 0 and flags & exec_parse == 0) {
+            if (self.shapes.acquire(statement, formats)) |known| {
+                op.shape = known;
+                return;
+            }
+        }
+        try frontend.describe(&self.out, gpa, 'P', "");
+        if (statement.len == 0) return;
+        op.learn_name = try gpa.dupe(u8, statement);
+        op.learn_formats = try gpa.dupe(i16, formats);
     }
 
     /// Queues a Close of a prepared statement, to travel with the next operation. Its
     /// CloseComplete carries nothing and is skipped wherever it arrives.
     pub fn closeStatement(self: *Conn, name: []const u8) ExecError!void {
         if (self.close_kind != .open) return error.Closed;
+        self.shapes.forget(self.gpa, name);
         try frontend.close(&self.out, self.gpa, 'S', name);
     }
 
@@ -505,6 +546,7 @@ pub const Conn = struct {
     }
 
     fn popOp(self: *Conn) void {
+        self.ops.items[self.ops_head].deinit(self.gpa);
         self.ops_head += 1;
         if (self.ops_head == self.ops.items.len) {
             self.ops.clearRetainingCapacity();
@@ -650,7 +692,8 @@ pub const Conn = struct {
     fn onOpMessage(self: *Conn, op: *Op, m: backend.Message) HandleError!?Event {
         switch (m.tag) {
             'D' => return try self.onDataRow(op, m.body),
-            '1', '2', '3' => {}, // ParseComplete, BindComplete, CloseComplete
+            '2' => if (op.shape) |known| try self.replayShape(known), // BindComplete
+            '1', '3' => {}, // ParseComplete, CloseComplete
             'T' => if (!op.discard_rows) try self.onRowDescription(m.body),
             'n' => {}, // NoData
             't' => try self.onParameterDescription(m.body),
@@ -659,6 +702,10 @@ pub const Conn = struct {
                 const t = try r.cstr();
                 self.tag.clearRetainingCapacity();
                 try self.tag.appendSlice(self.gpa, t);
+                if (op.learn_name.len > 0 and !op.failed) {
+                    const rd: ?[]const u8 = if (self.have_rowdesc) self.rowdesc.items else null;
+                    try self.shapes.learn(self.gpa, op.learn_name, op.learn_formats, rd, self.cols.items);
+                }
             },
             'I' => self.tag.clearRetainingCapacity(), // EmptyQueryResponse
             's' => {}, // PortalSuspended: not used (Execute asks for all rows)
@@ -735,9 +782,9 @@ pub const Conn = struct {
     fn onRowDescription(self: *Conn, body: []const u8) HandleError!void {
         var r = backend.Reader.init(body);
         const n = try r.int(u16);
-        var cols = try self.gpa.alloc(ColumnDesc, n);
-        defer self.gpa.free(cols);
         const gpa = self.gpa;
+        self.cols.clearRetainingCapacity();
+        const cols = try self.cols.addManyAsSlice(gpa, n);
         self.rowdesc.clearRetainingCapacity();
         try self.rowdesc.appendNTimes(gpa, 0, @as(usize, n) * result.field_size);
         var names: std.ArrayList(u8) = .empty;
@@ -763,6 +810,20 @@ pub const Conn = struct {
         try self.rowdesc.appendSlice(gpa, names.items);
         try self.builder.setColumns(cols);
         self.ncols = n;
+        self.have_rowdesc = true;
+    }
+
+    /// Sets up the result from a statement's stored shape, as its RowDescription would have.
+    fn replayShape(self: *Conn, known: *const shapes.Shape) HandleError!void {
+        if (self.have_rowdesc) return; // a later parameter set of the same operation
+        const rd = known.rowdesc orelse return;
+        const gpa = self.gpa;
+        self.rowdesc.clearRetainingCapacity();
+        try self.rowdesc.appendSlice(gpa, rd);
+        self.cols.clearRetainingCapacity();
+        try self.cols.appendSlice(gpa, known.cols);
+        try self.builder.setColumns(known.cols);
+        self.ncols = @intCast(known.cols.len);
         self.have_rowdesc = true;
     }
 

@@ -397,7 +397,7 @@ class AsyncConn(ConnectionInfo):
         s = self._session
         if s.closed:
             s._check_open()
-        op = Op(kind, st)
+        op = Op.run_of(kind, st)
         params = st.encode(args)
         op.waiter = self._loop.create_future()
         s.ops.append(op)

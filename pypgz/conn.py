@@ -295,7 +295,7 @@ class Conn(ConnectionInfo):
         s = self._session
         if s.closed:
             s._check_open()
-        op = Op(kind, st)
+        op = Op.run_of(kind, st)
         params = st.encode(args)
         deadline = None if timeout is None else time.monotonic() + timeout
         s.ops.append(op)

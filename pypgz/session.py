@@ -78,7 +78,8 @@ def _parse_rowdesc(rd: bytes, ncols: int) -> tuple[Column, ...]:
 class Statement:
     """A statement prepared on the server under ``name`` (b"" = the unnamed one)."""
 
-    __slots__ = ("name", "sql", "sql_bytes", "parse_oids", "param_types", "encoders", "formats", "columns", "described")
+    __slots__ = ("name", "sql", "sql_bytes", "parse_oids", "param_types", "encoders", "formats", "columns", "described",
+                 "plan")
 
     def __init__(self, name: bytes, sql: str) -> None:
         self.name = name
@@ -90,6 +91,9 @@ class Statement:
         self.formats = _ALL_BINARY
         self.columns: tuple[Column, ...] | None = None
         self.described = False
+        # The plan of its results once described: a statement's result shape cannot change
+        # while it lives (the server fails its execution instead; see core/shapes.zig).
+        self.plan: Plan | None = None
 
     def learn(self, param_types: tuple[int, ...], columns: tuple[Column, ...] | None) -> None:
         """Records what the server said about the statement (ParameterDescription, RowDescription)."""
@@ -145,6 +149,7 @@ class Op:
     waiter: Any = None  # the facade's wake-up (an asyncio future)
     retryable = False
     plan: Plan | None = None
+    shares_plan = False  # a run of a described statement: its plan is the statement's
     # COPY: the server waits for data (COPY FROM STDIN); where COPY TO STDOUT chunks go.
     copy_ready = False
     on_copy_data: Callable[[bytes], Any] | None = None
@@ -154,6 +159,14 @@ class Op:
         self.statement = statement
         self.parsed = parsed  # this op carried the Parse of its statement
         self.rows: list[Record] = []
+
+    @classmethod
+    def run_of(cls, kind: str, st: Statement) -> Op:
+        """The op of a run of a described statement (the facades' hot path)."""
+        op = cls(kind, st)
+        op.plan = st.plan
+        op.shares_plan = True
+        return op
 
     @property
     def tag(self) -> str:
@@ -392,9 +405,12 @@ class Session:
         if flags & N.RES_PARAMS:
             op.param_types = struct.unpack_from(f"<{nparams}I", buf, p_off)
         if flags & N.RES_ROWDESC:
-            plan = self._plan(buf[rd_off : rd_off + rd_len], ncols)
+            plan = op.plan
+            if plan is None:
+                plan = op.plan = self._plan(buf[rd_off : rd_off + rd_len], ncols)
+                if op.shares_plan and op.statement is not None:
+                    op.statement.plan = plan
             op.columns = plan.columns
-            op.plan = plan
             # A value Python cannot hold fails its operation, not the connection: the
             # error is the op's, and later batches of a failed op are dropped.
             if nrows and op.error is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -107,6 +108,21 @@ async def test_statement_cache_survives_ddl(db: Any) -> None:
     assert await db.fetch("SELECT * FROM ddl") == [(1, "x")]
     await db.execute("DEALLOCATE ALL")
     assert await db.fetch("SELECT * FROM ddl") == [(1, "x")]
+
+
+async def test_known_result_shape_follows_type_changes(db: Any) -> None:
+    """Repeated runs of a statement skip the Describe (its shape is known); a column whose
+    type changes under it still comes back with its new type."""
+    await db.execute("CREATE TEMP TABLE shape (a int4, b text)")
+    await db.execute("INSERT INTO shape VALUES (1, 'x')")
+    for _ in range(3):
+        assert await db.fetchrow("SELECT a, b FROM shape WHERE a = $1", 1) == (1, "x")
+    await db.execute("ALTER TABLE shape ALTER COLUMN a TYPE numeric, ALTER COLUMN b TYPE int4 USING 7")
+    for _ in range(3):
+        row = await db.fetchrow("SELECT a, b FROM shape WHERE a = $1", 1)
+        assert row == (Decimal(1), 7) and type(row[0]) is Decimal
+    for _ in range(3):  # statements without rows have a known shape too
+        assert await db.execute("UPDATE shape SET b = $1", 8) == "UPDATE 1"
 
 
 async def test_statement_cache_disabled(facade: str, dsn: str) -> None:
