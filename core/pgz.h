@@ -89,7 +89,11 @@ int pgz_wait(pgz_conn *c, int timeout_ms);
 
 #define PGZ_EXEC_PARSE            1  /* send Parse(statement, sql, oids) */
 #define PGZ_EXEC_DESCRIBE_STMT    2  /* send Describe(statement): parameter types in the result */
-#define PGZ_EXEC_EXECUTE          4  /* send Bind/Describe(portal)/Execute for each parameter set */
+#define PGZ_EXEC_EXECUTE          4  /* send Bind/Execute for each parameter set, and a
+                                      * Describe(portal) for the first unless the named
+                                      * statement's row description is known from an
+                                      * earlier run with the same result formats (it is
+                                      * then replayed into the result as if sent) */
 #define PGZ_EXEC_DISCARD_ROWS     8  /* do not collect rows (executemany) */
 #define PGZ_EXEC_SIMPLE          16  /* send `sql` as a simple Query; rows are discarded */
 #define PGZ_EXEC_OPEN            32  /* leave the operation open: no Sync yet, more sets follow */
