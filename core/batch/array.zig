@@ -15,6 +15,8 @@ pub const Header = struct {
     nitems: u32,
     /// the element section
     elems: []const u8,
+    /// the has-null flag: without it, every element has a value
+    has_nulls: bool = false,
 
     pub fn elements(self: *const Header) Elements {
         return .{ .rest = self.elems, .left = self.nitems };
@@ -29,7 +31,7 @@ pub fn parse(v: []const u8, elem_oid: u32) Error!Header {
     if (ndims < 0 or ndims > max_dims or (flags != 0 and flags != 1)) return error.ProtocolViolation;
     if (std.mem.readInt(u32, v[8..12], .big) != elem_oid) return error.ProtocolViolation;
 
-    var h: Header = .{ .ndims = @intCast(ndims), .nitems = 0, .elems = &.{} };
+    var h: Header = .{ .ndims = @intCast(ndims), .nitems = 0, .elems = &.{}, .has_nulls = flags == 1 };
     const dims_end = 12 + 8 * h.ndims;
     if (v.len < dims_end) return error.ProtocolViolation;
     h.elems = v[dims_end..];

@@ -355,11 +355,34 @@ pub const Builder = struct {
         const shape = try col.aux.addManyAsSlice(gpa, 4 * (1 + h.ndims));
         std.mem.writeInt(u32, shape[0..4], h.ndims, .little);
         for (h.dims[0..h.ndims], 0..) |d, i| std.mem.writeInt(u32, shape[4 + 4 * i ..][0..4], d, .little);
+        if (!h.has_nulls) switch (child.codec) {
+            .int2 => return putIntElements(child, gpa, i16, h),
+            .int4 => return putIntElements(child, gpa, i32, h),
+            .int8 => return putIntElements(child, gpa, i64, h),
+            else => {},
+        };
         var it = h.elements();
         for (0..h.nitems) |_| {
             if (try it.next()) |e| try self.putValue(child, e) else try child.putNull(gpa);
         }
         try it.finish();
+    }
+
+    /// The elements of an integer array without NULLs (the common case, and the costly one
+    /// per byte): one reservation and a tight loop instead of a putValue per element.
+    fn putIntElements(child: *Column, gpa: Allocator, comptime T: type, h: array.Header) Error!void {
+        const size = @sizeOf(T);
+        const n: usize = h.nitems;
+        if (h.elems.len != n * (4 + size)) return error.ProtocolViolation;
+        const dst = try child.data.addManyAsSlice(gpa, 8 * n);
+        var src = h.elems;
+        for (0..n) |i| {
+            if (std.mem.readInt(i32, src[0..4], .big) != size) return error.ProtocolViolation;
+            const x: i64 = std.mem.readInt(T, src[4..][0..size], .big);
+            std.mem.writeInt(i64, dst[8 * i ..][0..8], x, .little);
+            src = src[4 + size ..];
+        }
+        child.count += h.nitems;
     }
 
     /// Append the column section (LAYOUT.md) for the rows added since the last clearRows()
@@ -676,6 +699,7 @@ test "arrays: malformed values" {
         h.cat(&.{ hdr(&h, 1, 0, oid.int4), h.be(i32, 1), h.be(i32, 1), h.be(i32, -2) }), // length -2
         h.cat(&.{ hdr(&h, 1, 0, oid.int4), h.be(i32, 1), h.be(i32, 1), h.be(i32, 5), h.be(i32, 1) }), // length past the end
         h.cat(&.{ hdr(&h, 2, 0, oid.int4), h.be(i32, 65536), h.be(i32, 1), h.be(i32, 65536), h.be(i32, 1), one }), // 2^32 items
+        h.cat(&.{ hdr(&h, 1, 0, oid.int4), h.be(i32, 2), h.be(i32, 1), one, h.be(i32, -1) }), // NULL without the has-null flag
         hdr(&h, 0, 0, oid.int4)[0..11],
     };
     for (cases) |c| try h.addFails(&.{c});
