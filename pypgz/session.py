@@ -20,6 +20,7 @@ from pypgz import errors
 from pypgz.codecs import oids as O
 from pypgz.codecs.decode import KIND_RAW, column_kinds, decode_columns, row_reader
 from pypgz.codecs.row import OneRowReader, one_row_reader
+from pypgz.codecs.rowenc import RowEncoder, row_encoder
 from pypgz.codecs.encode import encode_first, encoder_for
 from pypgz.record import Record, record_class
 
@@ -78,8 +79,8 @@ def _parse_rowdesc(rd: bytes, ncols: int) -> tuple[Column, ...]:
 class Statement:
     """A statement prepared on the server under ``name`` (b"" = the unnamed one)."""
 
-    __slots__ = ("name", "sql", "sql_bytes", "parse_oids", "param_types", "encoders", "formats", "columns", "described",
-                 "plan")
+    __slots__ = ("name", "sql", "sql_bytes", "parse_oids", "param_types", "encoders", "encode_row", "formats",
+                 "columns", "described", "plan")
 
     def __init__(self, name: bytes, sql: str) -> None:
         self.name = name
@@ -88,6 +89,7 @@ class Statement:
         self.parse_oids: tuple[int, ...] = ()
         self.param_types: tuple[int, ...] | None = None
         self.encoders: list[Callable[[Any], bytes]] | None = None
+        self.encode_row: RowEncoder | None = None  # all arguments at once, when it can
         self.formats = _ALL_BINARY
         self.columns: tuple[Column, ...] | None = None
         self.described = False
@@ -99,6 +101,7 @@ class Statement:
         """Records what the server said about the statement (ParameterDescription, RowDescription)."""
         self.param_types = param_types
         self.encoders = [encoder_for(t) for t in param_types]
+        self.encode_row = row_encoder(param_types)
         if columns is not None:
             self.columns = columns
             self.formats = _result_formats(columns)
@@ -114,6 +117,8 @@ class Statement:
             raise errors.InterfaceError(
                 f"the query has {len(encs)} parameter{'s' if len(encs) != 1 else ''} but {len(args)} argument{'s were' if len(args) != 1 else ' was'} given"
             )
+        if self.encode_row is not None:
+            return self.encode_row(args)
         if len(args) == 1:
             return encs[0](args[0])
         return b"".join([e(a) for e, a in zip(encs, args)]) if args else b""
@@ -587,11 +592,14 @@ class ManyWriter:
             st.parse_oids = declared
             oids = struct.pack(f"<{nparams}I", *declared)
             self.encoders: list[Callable[[Any], bytes]] = [encoder_for(t) for t in declared]
+            self.encode_row = row_encoder(declared)
             flags |= N.EXEC_PARSE | (N.EXEC_DESCRIBE_STMT if st.name else 0)
         elif st.encoders is not None:
             self.encoders = st.encoders
+            self.encode_row = st.encode_row
         else:
             self.encoders = [encoder_for(t) for t in st.parse_oids]
+            self.encode_row = row_encoder(st.parse_oids)
         self.flags = flags
         self._send(flags, oids)
         session.ops.append(self.op)
@@ -603,7 +611,9 @@ class ManyWriter:
     def _encode_slice(self) -> tuple[bytes, int]:
         chunk = self.sets[self.pos : self.pos + self.SLICE]
         encs = self.encoders
-        if len(encs) == 1:
+        if self.encode_row is not None:
+            params = b"".join(map(self.encode_row, chunk))
+        elif len(encs) == 1:
             e = encs[0]
             params = b"".join([e(a[0]) for a in chunk])
         else:

@@ -55,7 +55,7 @@ from uuid import UUID
 from pypgz.codecs import oids
 from pypgz.errors import EncodeError
 
-__all__ = ["NULL_ENTRY", "encode_first", "encode_text", "encoder_for"]
+__all__ = ["NULL_ENTRY", "TIMESTAMP_EXACT_US", "encode_first", "encode_text", "encoder_for"]
 
 Encoder = Callable[[object], bytes]
 _Fn = Callable[[Any], bytes]
@@ -563,6 +563,9 @@ def _micros(delta: timedelta) -> int:
 
 _TS_MAX_US = _micros(datetime.max - _EPOCH)
 _TS_MIN_US = _micros(datetime.min - _EPOCH)
+# Microseconds since 2000 strictly between these are sent as they are; the values near
+# datetime.min/max (within a day, whatever the time zone) follow the ±infinity rules.
+TIMESTAMP_EXACT_US = (_TS_MIN_US + _DAY_US, _TS_MAX_US - _DAY_US)
 
 
 def _ts_edge(value: datetime, micros: int) -> int:
@@ -580,7 +583,7 @@ def _timestamp_micros(value: datetime) -> int:
         value = value.replace(tzinfo=None)  # wall clock, as the server reads '... +02'::timestamp
     delta = value - _EPOCH
     micros = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
-    if _TS_MIN_US + _DAY_US < micros < _TS_MAX_US - _DAY_US:
+    if TIMESTAMP_EXACT_US[0] < micros < TIMESTAMP_EXACT_US[1]:
         return micros
     return _ts_edge(value, micros)
 
@@ -594,7 +597,7 @@ def _timestamptz_micros(value: datetime) -> int:
         except TypeError:  # a tzinfo whose utcoffset() is None: naive after all
             delta = value.replace(tzinfo=None) - _EPOCH
     micros = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
-    if _TS_MIN_US + _DAY_US < micros < _TS_MAX_US - _DAY_US:
+    if TIMESTAMP_EXACT_US[0] < micros < TIMESTAMP_EXACT_US[1]:
         return micros
     return _ts_edge(value, micros)
 
