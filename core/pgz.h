@@ -217,6 +217,8 @@ typedef struct pgz_field {
 #define PGZ_KIND_INTERVAL  7
 #define PGZ_KIND_ARRAY     8
 #define PGZ_KIND_RAW       9
+#define PGZ_KIND_DATETIME 10
+#define PGZ_KIND_DATE     11
 #define PGZ_COL_HAS_NULLS  1
 
 typedef struct pgz_column {

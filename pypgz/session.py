@@ -421,7 +421,7 @@ class Session:
             if nrows and op.error is None:
                 try:
                     if nrows == 1 and plan.reader:
-                        self._add_row(op, plan.reader, buf, col_off, nentries, ncols)
+                        self._add_row(op, plan.reader, buf, col_off)
                     else:
                         self._add_rows(op, plan, memoryview(buf)[col_off:], nentries, ncols)
                 except errors.DecodeError as e:
@@ -441,13 +441,9 @@ class Session:
         return plan
 
     @staticmethod
-    def _add_row(op: Op, read: OneRowReader, buf: bytes, col_off: int, nentries: int, ncols: int) -> None:
+    def _add_row(op: Op, read: OneRowReader, buf: bytes, col_off: int) -> None:
         """One row of a known shape, its values read in place (see codecs/row.py)."""
-        try:
-            row = read(buf, col_off)
-        except (ValueError, ArithmeticError, TypeError, KeyError) as e:
-            decode_columns(memoryview(buf)[col_off:], nentries, ncols)  # says which value is bad
-            raise errors.DecodeError(f"cannot decode a result row: {e}") from None
+        row = read(buf, col_off)
         if op.on_batch is not None:
             op.on_batch([row])
         else:

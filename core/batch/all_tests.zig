@@ -2,6 +2,7 @@
 test {
     _ = @import("builder.zig");
     _ = @import("values.zig");
+    _ = @import("pystate.zig");
     _ = @import("array.zig");
     _ = @import("types.zig");
     _ = @import("fuzz.zig");

@@ -6,6 +6,7 @@ const std = @import("std");
 const builtin = @import("builtin");
 const types = @import("types.zig");
 const values = @import("values.zig");
+const pystate = @import("pystate.zig");
 const array = @import("array.zig");
 
 const Allocator = std.mem.Allocator;
@@ -166,12 +167,33 @@ const Column = struct {
         self.commitText(num.format(dst));
     }
 
+    /// DATE: the value's state, or the marker and (for the first such value) its text in aux.
+    fn putDate(self: *Column, gpa: Allocator, v: []const u8) Error!void {
+        const days = std.mem.readInt(i32, try fixed(4, v), .big);
+        if (pystate.date(try self.data.addManyAsArray(gpa, pystate.date_len), days)) return;
+        if (self.aux.items.len > 0) return;
+        try self.aux.ensureUnusedCapacity(gpa, values.max_date);
+        self.aux.items.len += values.formatDate(self.aux.unusedCapacitySlice(), days);
+    }
+
+    /// DATETIME: as putDate, for timestamp and timestamptz.
+    fn putTimestamp(self: *Column, gpa: Allocator, v: []const u8) Error!void {
+        const us = std.mem.readInt(i64, try fixed(8, v), .big);
+        if (pystate.datetime(try self.data.addManyAsArray(gpa, pystate.datetime_len), us)) return;
+        if (self.aux.items.len > 0) return;
+        try self.aux.ensureUnusedCapacity(gpa, values.max_timestamp);
+        self.aux.items.len += values.formatTimestamp(self.aux.unusedCapacitySlice(), us, self.codec == .timestamptz);
+    }
+
     fn putNull(self: *Column, gpa: Allocator) Error!void {
         try self.nulls.append(gpa, self.count);
         switch (self.codec.kind()) {
             .i64, .f64 => try self.data.appendNTimes(gpa, 0, 8),
             .bool, .text => try self.data.append(gpa, 0),
             .uuid, .interval => try self.data.appendNTimes(gpa, 0, 16),
+            // a valid state, so that Python decodes the column in one pass before patching NULLs
+            .datetime => try self.data.appendSlice(gpa, &pystate.datetime_min),
+            .date => try self.data.appendSlice(gpa, &pystate.date_min),
             .bytes, .raw => try self.putBytes(gpa, &.{}),
             .array => unreachable, // Builder.putNull handles ARRAY columns
         }
@@ -305,10 +327,7 @@ pub const Builder = struct {
                 try col.putText(gpa, v[1..]);
             },
             .numeric => try col.putNumeric(gpa, v),
-            .date => {
-                const days = std.mem.readInt(i32, try fixed(4, v), .big);
-                col.commitText(values.formatDate(try col.reserveText(gpa, values.max_date), days));
-            },
+            .date => try col.putDate(gpa, v),
             .time => {
                 const us = try timeOfDay(v);
                 col.commitText(values.formatTime(try col.reserveText(gpa, values.max_time), us));
@@ -321,11 +340,7 @@ pub const Builder = struct {
                 if (zone < -16 * 3600 or zone > 16 * 3600) return error.ProtocolViolation;
                 col.commitText(values.formatTimeTz(try col.reserveText(gpa, values.max_timetz), us, zone));
             },
-            .timestamp, .timestamptz => {
-                const us = std.mem.readInt(i64, try fixed(8, v), .big);
-                const dst = try col.reserveText(gpa, values.max_timestamp);
-                col.commitText(values.formatTimestamp(dst, us, col.codec == .timestamptz));
-            },
+            .timestamp, .timestamptz => try col.putTimestamp(gpa, v),
             .interval => {
                 const b = try fixed(16, v);
                 const dst = try col.data.addManyAsArray(gpa, 16);
@@ -420,6 +435,10 @@ pub const Builder = struct {
                     e.data_off, e.data_len = try section(gpa, out, base, col.data.items, &.{});
                     e.aux_off, e.aux_len = try section(gpa, out, base, col.aux.items, tail[0..8]);
                 },
+                .datetime, .date => {
+                    e.data_off, e.data_len = try section(gpa, out, base, col.data.items, &.{});
+                    e.aux_off, e.aux_len = try section(gpa, out, base, col.aux.items, &.{});
+                },
                 else => {
                     e.data_off, e.data_len = try section(gpa, out, base, col.data.items, &.{});
                     e.aux_off, e.aux_len = try section(gpa, out, base, &.{}, &.{});
@@ -465,6 +484,10 @@ const expectTexts = support.expectTexts;
 const expectNulls = support.expectNulls;
 const expectI64s = support.expectI64s;
 const expectF64s = support.expectF64s;
+const expectDates = support.expectDates;
+const expectDatetimes = support.expectDatetimes;
+const stateOf = pystate.stateOf;
+const dateOf = pystate.dateStateOf;
 
 const oid = types.oid;
 
@@ -554,12 +577,15 @@ test "numeric, date and time values" {
     try h.add(&.{ pinf, h.be(i32, std.math.maxInt(i32)), h.be(i64, day_us), h.cat(&.{ h.be(i64, 1), h.be(i32, -1) }), h.be(i64, std.math.maxInt(i64)), h.be(i64, std.math.minInt(i64)) });
     const sec = try h.write(0);
     try expectTexts(sec, 0, &.{ "-1.5", "NaN", "", "Infinity" });
-    try expectTexts(sec, 1, &.{ "2000-01-01", "2024-02-29", "", "9999-12-31" });
+    try expectDates(sec, 1, &.{ dateOf(2000, 1, 1), dateOf(2024, 2, 29), pystate.date_min, pystate.date_max });
     try expectTexts(sec, 2, &.{ "00:00:00", "23:59:59.999999", "", "24:00:00" });
     try expectTexts(sec, 3, &.{ "01:00:00+01:00", "00:00:00-05:30", "", "00:00:00.000001+00:00:01" });
-    try expectTexts(sec, 4, &.{ "2000-01-01T00:00:00", "1999-12-31T23:59:59.999999", "", "9999-12-31T23:59:59.999999" });
-    try expectTexts(sec, 5, &.{ "2000-01-01T00:00:00+00:00", "2024-02-29T00:00:00.000001+00:00", "", "0001-01-01T00:00:00+00:00" });
+    const y2k = stateOf(2000, 1, 1, 0, 0, 0, 0);
+    const dt_min = pystate.datetime_min;
+    try expectDatetimes(sec, 4, &.{ y2k, stateOf(1999, 12, 31, 23, 59, 59, 999_999), dt_min, pystate.datetime_max });
+    try expectDatetimes(sec, 5, &.{ y2k, stateOf(2024, 2, 29, 0, 0, 0, 1), dt_min, dt_min });
     try expectNulls(sec, 4, &.{2});
+    try testing.expectEqual(@as(u64, 0), entryAt(sec, 4).aux_len);
 
     const ok_num = h.cat(&.{ h.be(i16, 0), h.be(i16, 0), h.be(u16, 0), h.be(u16, 0) });
     const ok_tz = h.cat(&.{ h.be(i64, 0), h.be(i32, 0) });
@@ -586,6 +612,59 @@ test "numeric, date and time values" {
     }
     try h.add(&good);
     try expectTexts(try h.write(0), 0, &.{"0"});
+}
+
+/// A one-dimensional timestamp[] value (null = a NULL element).
+fn timestampArray(h: *Harness, elems: []const ?i64) []const u8 {
+    const a = h.arena.allocator();
+    var parts: std.ArrayList([]const u8) = .empty;
+    const header = [_][]const u8{
+        h.be(i32, 1), h.be(i32, 1), h.be(u32, oid.timestamp), // ndims, has-null flag, element oid
+        h.be(i32, @intCast(elems.len)), h.be(i32, 1), // length, lower bound
+    };
+    parts.appendSlice(a, &header) catch @panic("oom");
+    for (elems) |e| {
+        const field = if (e) |us| h.cat(&.{ h.be(i32, 8), h.be(i64, us) }) else h.be(i32, -1);
+        parts.append(a, field) catch @panic("oom");
+    }
+    return h.cat(parts.items);
+}
+
+test "dates and timestamps Python cannot hold: the marker, and the first one's text in aux" {
+    var h = try Harness.init(&.{
+        .{ .oid = oid.date, .format = 1 }, .{ .oid = oid.timestamp, .format = 1 },
+        .{ .oid = oid.timestamptz, .format = 1 }, .{ .oid = 1115, .format = 1 }, // timestamp[]
+    });
+    defer h.deinit();
+    const day_us: i64 = 86_400_000_000;
+    const y10000: i32 = 2_921_940; // days of 10000-01-01
+    const bc1: i32 = -730_120; // days of 0001-12-31 BC
+    const max = std.math.maxInt(i64);
+    const min = std.math.minInt(i64);
+    try h.add(&.{ h.be(i32, 1), h.be(i64, 1), h.be(i64, -1), timestampArray(&h, &.{ 0, null, max }) });
+    try h.add(&.{ h.be(i32, y10000), h.be(i64, bc1 * day_us), null, timestampArray(&h, &.{y10000 * day_us}) });
+    try h.add(&.{ h.be(i32, bc1), h.be(i64, max - 1), h.be(i64, min + 1), null });
+    const sec = try h.write(0);
+
+    const dt_min = pystate.datetime_min;
+    const dt_marker = pystate.datetime_marker;
+    try expectDates(sec, 0, &.{ dateOf(2000, 1, 2), pystate.date_marker, pystate.date_marker });
+    try testing.expectEqualStrings("10000-01-01", auxOf(sec, entryAt(sec, 0))); // only the first
+    try expectDatetimes(sec, 1, &.{ stateOf(2000, 1, 1, 0, 0, 0, 1), dt_marker, dt_marker });
+    try testing.expectEqualStrings("0001-12-31T00:00:00 BC", auxOf(sec, entryAt(sec, 1)));
+    try expectDatetimes(sec, 2, &.{ stateOf(1999, 12, 31, 23, 59, 59, 999_999), dt_min, dt_marker });
+    try testing.expectEqualStrings("290279-12-22T19:59:05.224193+00:00 BC", auxOf(sec, entryAt(sec, 2)));
+    try expectNulls(sec, 2, &.{1});
+    // the array's child entry holds the elements, NULL placeholder and marker alike
+    try expectDatetimes(sec, 4, &.{ stateOf(2000, 1, 1, 0, 0, 0, 0), dt_min, pystate.datetime_max, dt_marker });
+    try expectNulls(sec, 4, &.{1});
+    try testing.expectEqualStrings("10000-01-01T00:00:00", auxOf(sec, entryAt(sec, 4)));
+
+    // the next batch starts without a remembered value
+    h.b.clearRows();
+    try h.add(&.{ h.be(i32, 0), h.be(i64, 0), h.be(i64, 0), null });
+    const sec2 = try h.write(0);
+    for ([_]usize{ 0, 1, 2, 4 }) |c| try testing.expectEqual(@as(u64, 0), entryAt(sec2, c).aux_len);
 }
 
 test "interval, uuid, bytea, raw, inet and cidr" {
@@ -779,19 +858,21 @@ fn oomScenario(gpa: Allocator) !void {
     try b.setColumns(&.{
         .{ .oid = oid.int4, .format = 1 },    .{ .oid = oid.text, .format = 1 },
         .{ .oid = 1007, .format = 1 },        .{ .oid = oid.bytea, .format = 1 },
-        .{ .oid = oid.numeric, .format = 1 },
+        .{ .oid = oid.numeric, .format = 1 }, .{ .oid = oid.timestamp, .format = 1 },
     });
     const int4_array = "\x00\x00\x00\x01" ++ "\x00\x00\x00\x01" ++ "\x00\x00\x00\x17" ++ "\x00\x00\x00\x02\x00\x00\x00\x01" ++
         "\x00\x00\x00\x04\x00\x00\x00\x01" ++ "\xff\xff\xff\xff";
     const num = "\x00\x01\x00\x00\x00\x00\x00\x02\x00\x07";
-    const row = "\x00\x05" ++ "\x00\x00\x00\x04\x00\x00\x00\x2a" ++ "\x00\x00\x00\x05hello" ++
-        "\x00\x00\x00\x20" ++ int4_array ++ "\x00\x00\x00\x02\x00\x01" ++ "\x00\x00\x00\x0a" ++ num;
+    const past_9999 = "\x7f\xff\xff\xff\xff\xff\xff\xfe"; // its text goes to aux
+    const row = "\x00\x06" ++ "\x00\x00\x00\x04\x00\x00\x00\x2a" ++ "\x00\x00\x00\x05hello" ++
+        "\x00\x00\x00\x20" ++ int4_array ++ "\x00\x00\x00\x02\x00\x01" ++ "\x00\x00\x00\x0a" ++ num ++
+        "\x00\x00\x00\x08" ++ past_9999;
     for (0..3) |_| try b.addDataRow(row);
-    try b.addDataRow("\x00\x05" ++ "\xff\xff\xff\xff" ** 5);
+    try b.addDataRow("\x00\x06" ++ "\xff\xff\xff\xff" ** 6);
     var out: std.ArrayList(u8) = .empty;
     defer out.deinit(gpa);
     try b.writeColumns(gpa, &out);
-    try support.checkSection(out.items, b.entryCount(), 5, 4);
+    try support.checkSection(out.items, b.entryCount(), 6, 4);
     try support.expectTexts(out.items, 4, &.{ "7.00", "7.00", "7.00", "" });
 }
 

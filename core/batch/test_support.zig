@@ -2,6 +2,7 @@
 //! checked against every invariant pypgz/codecs/decode.py relies on.
 const std = @import("std");
 const builder = @import("builder.zig");
+const pystate = @import("pystate.zig");
 const testing = std.testing;
 const Builder = builder.Builder;
 const ColumnDesc = builder.ColumnDesc;
@@ -122,6 +123,8 @@ pub fn checkSection(sec: []const u8, nentries: usize, ncols: usize, rows: usize)
                 for (data) |c| try testing.expect(c <= 1);
             },
             .uuid, .interval => try testing.expectEqual(16 * @as(u64, e.count), e.data_len),
+            .datetime => try checkStates(sec, e, pystate.datetime_len),
+            .date => try checkStates(sec, e, pystate.date_len),
             .text => try testing.expectEqual(@as(usize, e.count), std.mem.count(u8, data, "\x00")),
             .bytes, .raw => {
                 try testing.expectEqual(8 * (@as(u64, e.count) + 1), e.aux_len);
@@ -149,6 +152,48 @@ pub fn checkSection(sec: []const u8, nentries: usize, ncols: usize, rows: usize)
         }
     }
     try testing.expectEqual(nentries, ncols + nchildren);
+}
+
+/// DATE/DATETIME: every slot a valid state or the zero marker, the minimum state in NULL
+/// slots, and text in aux exactly when there is a marker.
+fn checkStates(sec: []const u8, e: Entry, width: usize) !void {
+    const data = dataOf(sec, e);
+    try testing.expectEqual(width * e.count, data.len);
+    var markers: usize = 0;
+    for (0..e.count) |k| {
+        const slot = data[width * k ..][0..width];
+        if (std.mem.allEqual(u8, slot, 0)) markers += 1 else try expectValidState(slot);
+    }
+    const nulls = nullsOf(sec, e);
+    for (0..e.nnulls) |k| {
+        try testing.expectEqualSlices(u8, pystate.datetime_min[0..width], data[width * u32At(nulls, k) ..][0..width]);
+    }
+    try testing.expectEqual(markers > 0, e.aux_len > 0);
+}
+
+/// What CPython would need of a date (4 bytes) or datetime (10 bytes) state but does not check.
+fn expectValidState(st: []const u8) !void {
+    const year = std.mem.readInt(u16, st[0..2], .big);
+    const month = st[2];
+    try testing.expect(year >= 1 and year <= 9999 and month >= 1 and month <= 12);
+    const leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0);
+    const mdays = [_]u8{ 31, if (leap) 29 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    try testing.expect(st[3] >= 1 and st[3] <= mdays[month - 1]);
+    if (st.len == pystate.date_len) return;
+    try testing.expect(st[4] < 24 and st[5] < 60 and st[6] < 60);
+    try testing.expect(std.mem.readInt(u24, st[7..10], .big) < 1_000_000);
+}
+
+pub fn expectDates(sec: []const u8, col: usize, expected: []const pystate.DateState) !void {
+    const e = entryAt(sec, col);
+    try testing.expectEqual(@as(u8, @intFromEnum(Kind.date)), e.kind);
+    try testing.expectEqualSlices(u8, std.mem.sliceAsBytes(expected), dataOf(sec, e));
+}
+
+pub fn expectDatetimes(sec: []const u8, col: usize, expected: []const pystate.DatetimeState) !void {
+    const e = entryAt(sec, col);
+    try testing.expectEqual(@as(u8, @intFromEnum(Kind.datetime)), e.kind);
+    try testing.expectEqualSlices(u8, std.mem.sliceAsBytes(expected), dataOf(sec, e));
 }
 
 pub fn expectTexts(sec: []const u8, col: usize, expected: []const []const u8) !void {

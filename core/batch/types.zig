@@ -13,6 +13,8 @@ pub const Kind = enum(u8) {
     interval = 7,
     array = 8,
     raw = 9,
+    datetime = 10,
+    date = 11,
 };
 
 /// How one value of a column is decoded; resolved in setColumns so the row loop only switches.
@@ -49,8 +51,9 @@ pub const Codec = enum {
             .bool => .bool,
             .int2, .int4, .int8, .oid => .i64,
             .float4, .float8 => .f64,
-            .text, .char, .jsonb, .numeric, .date, .time, .timetz => .text,
-            .timestamp, .timestamptz, .inet, .cidr => .text,
+            .text, .char, .jsonb, .numeric, .time, .timetz, .inet, .cidr => .text,
+            .timestamp, .timestamptz => .datetime,
+            .date => .date,
             .interval => .interval,
             .uuid => .uuid,
             .bytea => .bytes,
@@ -187,6 +190,9 @@ test "codec choice" {
     try std.testing.expectEqual(Codec.raw, codecFor(600, 1)); // point
     try std.testing.expectEqual(Codec.raw, codecFor(1017, 1)); // _point
     try std.testing.expectEqual(Kind.text, Codec.numeric.kind());
+    try std.testing.expectEqual(Kind.datetime, scalarCodec(oid.timestamptz).kind());
+    try std.testing.expectEqual(Kind.date, scalarCodec(oid.date).kind());
+    try std.testing.expectEqual(Kind.text, codecFor(oid.timestamp, 0).kind()); // text format stays text
     // every array element oid maps to a scalar decoder, never to another array or RAW
     var a: u32 = 0;
     while (a < 5000) : (a += 1) {

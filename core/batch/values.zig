@@ -1,7 +1,9 @@
-//! Text renderings of binary PostgreSQL values (numeric, date/time, inet), written
-//! straight into the TEXT arena. Each `format*` function writes into `dst`, which the
-//! caller has sized (see the `max_*` bounds), and returns the number of bytes written.
-//! Nothing here allocates or goes through std.fmt: these run once per value.
+//! Text renderings of binary PostgreSQL values (numeric, time/timetz, inet), written
+//! straight into the TEXT arena; dates and timestamps are rendered only when Python cannot
+//! hold them, for the error message (pystate.zig writes the others). Each `format*`
+//! function writes into `dst`, which the caller has sized (see the `max_*` bounds), and
+//! returns the number of bytes written. Nothing here allocates or goes through std.fmt:
+//! these run once per value.
 const std = @import("std");
 
 pub const Error = error{ProtocolViolation};
@@ -59,10 +61,10 @@ pub const max_time = 16;
 pub const max_timetz = 32;
 pub const max_timestamp = 48;
 
-const us_per_sec = 1_000_000;
-const us_per_day: i64 = 86_400 * us_per_sec;
+pub const us_per_sec = 1_000_000;
+pub const us_per_day: i64 = 86_400 * us_per_sec;
 /// Days from 1970-01-01 to 2000-01-01, PostgreSQL's epoch.
-const pg_epoch_unix_days = 10_957;
+pub const pg_epoch_unix_days = 10_957;
 
 pub const Civil = struct { year: i64, month: u32, day: u32 };
 

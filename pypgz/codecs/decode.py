@@ -1,8 +1,9 @@
 """Bulk decoding of libpgz column sections (``core/batch/LAYOUT.md``) into Python values.
 
-libpgz has already turned each binary value into a native array (int64, float64, bool) or
-into text that a C-level constructor parses (``Decimal``, ``datetime.fromisoformat``,
-``json.loads``). So every column is decoded here with a handful of bulk operations —
+libpgz has already turned each binary value into a native array (int64, float64, bool), into
+the pickle state of a ``date`` or ``datetime`` (which the constructor takes as it is), or into
+text that a C-level constructor parses (``Decimal``, ``time.fromisoformat``, ``json.loads``).
+So every column is decoded here with a handful of bulk operations —
 ``memoryview.cast(...).tolist()``, one ``decode()`` and ``split("\\0")`` per text column,
 ``map()`` with a constructor — and never a per-byte Python loop (DESIGN.md, rule 4).
 NULLs are patched in afterwards from each column's list of NULL indexes.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 import struct
 from collections import deque
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
 from ipaddress import ip_address, ip_interface, ip_network
@@ -28,8 +29,8 @@ from pypgz.errors import DecodeError
 
 __all__ = [
     "KIND_I64", "KIND_F64", "KIND_BOOL", "KIND_TEXT", "KIND_BYTES", "KIND_UUID",
-    "KIND_INTERVAL", "KIND_ARRAY", "KIND_RAW", "COL_HAS_NULLS", "COL_TEXT_FORMAT",
-    "ENTRY_SIZE", "column_kinds", "decode_columns", "decode_row", "row_reader",
+    "KIND_INTERVAL", "KIND_ARRAY", "KIND_RAW", "KIND_DATETIME", "KIND_DATE", "COL_HAS_NULLS",
+    "COL_TEXT_FORMAT", "ENTRY_SIZE", "column_kinds", "decode_columns", "row_reader",
 ]  # fmt: skip
 
 KIND_I64: Final = 1
@@ -41,6 +42,8 @@ KIND_UUID: Final = 6
 KIND_INTERVAL: Final = 7
 KIND_ARRAY: Final = 8
 KIND_RAW: Final = 9
+KIND_DATETIME: Final = 10
+KIND_DATE: Final = 11
 
 COL_HAS_NULLS: Final = 1
 COL_TEXT_FORMAT: Final = 2
@@ -133,11 +136,8 @@ def _infinite(conv: _Conv, pos: str, neg: str) -> _Conv:
 # oid -> (converter, placeholder parsed in place of a NULL, type name for errors)
 _TEXT: Final[dict[int, tuple[_Conv, str, str]]] = {
     1700: (Decimal, "0", "numeric"),
-    1082: (date.fromisoformat, "2000-01-01", "date"),
     1083: (time.fromisoformat, "00:00:00", "time"),
     1266: (time.fromisoformat, "00:00:00+00:00", "timetz"),
-    1114: (datetime.fromisoformat, "2000-01-01T00:00:00", "timestamp"),
-    1184: (datetime.fromisoformat, "2000-01-01T00:00:00+00:00", "timestamptz"),
     114: (json.loads, "null", "json"),
     3802: (json.loads, "null", "jsonb"),
     869: (_inet, "0.0.0.0", "inet"),
@@ -147,7 +147,8 @@ _JSON_OIDS: Final = frozenset((114, 3802))
 _INET: Final = 869
 
 # Columns the server sent in text format (types libpgz has no binary decoder for, or a text
-# result): the same, plus the types whose binary form never reaches TEXT.
+# result): the same, plus the types whose binary form never reaches TEXT (dates and
+# timestamps arrive as DATE/DATETIME states in binary).
 _TEXT_FORMAT: Final[dict[int, tuple[_Conv, str, str]]] = {
     **_TEXT,
     1082: (_infinite(date.fromisoformat, "9999-12-31", "0001-01-01"), "2000-01-01", "date"),
@@ -270,6 +271,40 @@ def _decode_interval(mv: memoryview, e: _Entry) -> list[Any]:
         raise
 
 
+_UTC: Final = timezone.utc
+_TIMESTAMPTZ: Final = 1184
+_DATE_TYPES: Final = {1082: "date", 1114: "timestamp", 1184: "timestamptz"}
+
+# datetime(state, tz) and date(state) rebuild a value from its pickle state at C speed;
+# typeshed does not know that signature.
+_datetime_from_state: Final[Callable[..., datetime]] = datetime
+_date_from_state: Final[Callable[..., date]] = date
+
+
+def _states(mv: memoryview, e: _Entry, width: int) -> tuple[bytes, ...]:
+    """The DATETIME/DATE states of an entry, one bytes object each. An entry with aux
+    holds a value Python cannot hold (its slot: a marker, not a state): aux is its text."""
+    if e[9]:
+        text = str(mv[e[8] : e[8] + e[9]], "ascii")
+        name = _DATE_TYPES.get(e[3], f"oid {e[3]}")
+        pytype = "date" if e[0] == KIND_DATE else "datetime"
+        raise DecodeError(f"cannot represent the {name} value {text!r} in Python ({pytype} supports years 1 to 9999)")
+    # struct caches the compiled format; as fast here as a Struct kept per count
+    return struct.unpack(f"{width}s" * e[4], mv[e[6] : e[6] + e[7]])
+
+
+def _decode_datetime(mv: memoryview, e: _Entry) -> list[Any]:
+    """timestamp: naive; timestamptz: the UTC wall time, aware in UTC."""
+    states = _states(mv, e, 10)
+    if e[3] == _TIMESTAMPTZ:
+        return list(map(_datetime_from_state, states, repeat(_UTC)))
+    return list(map(_datetime_from_state, states))
+
+
+def _decode_date(mv: memoryview, e: _Entry) -> list[Any]:
+    return list(map(_date_from_state, _states(mv, e, 4)))
+
+
 def _nest(elems: list[Any], start: int, dims: list[int]) -> list[Any]:
     """The elements from `start` as nested lists of shape `dims` (row-major)."""
     if len(dims) == 1:
@@ -313,6 +348,10 @@ def _decode_entry(mv: memoryview, entries: list[_Entry], index: int) -> list[Any
         values = mv[off : off + length].cast("q").tolist()
     elif kind == KIND_TEXT:
         return _decode_text(mv, e, nulls)
+    elif kind == KIND_DATETIME:
+        values = _decode_datetime(mv, e)
+    elif kind == KIND_DATE:
+        values = _decode_date(mv, e)
     elif kind == KIND_F64:
         values = mv[off : off + length].cast("d").tolist()
     elif kind == KIND_BOOL:
@@ -356,13 +395,14 @@ _I64_AT = struct.Struct("<q").unpack_from
 _F64_AT = struct.Struct("<d").unpack_from
 
 
-RowReader = list[tuple[int, "_Conv | None"]]
+# (kind, the converter of a TEXT column or the tzinfo of a DATETIME column, else None)
+RowReader = list[tuple[int, Any]]
 
 
 def row_reader(buf: memoryview, ncols: int) -> RowReader | None:
-    """How to read each column of one row of this shape (kind, text converter), decided
-    once per row description from any batch of it; None when a column needs the bulk path
-    (arrays, uuids, intervals, undecoded types)."""
+    """How to read each column of one row of this shape, decided once per row description
+    from any batch of it; None when a column needs the bulk path (arrays, uuids,
+    intervals, undecoded types)."""
     reader: RowReader = []
     for i in range(ncols):
         e = _ENTRY.unpack_from(buf, ENTRY_SIZE * i)
@@ -370,48 +410,13 @@ def row_reader(buf: memoryview, ncols: int) -> RowReader | None:
         if kind == KIND_TEXT:
             spec = (_TEXT_FORMAT if e[1] & COL_TEXT_FORMAT else _TEXT).get(e[3])
             reader.append((kind, None if spec is None else spec[0]))
-        elif kind in (KIND_I64, KIND_F64, KIND_BOOL, KIND_BYTES):
+        elif kind in (KIND_I64, KIND_F64, KIND_BOOL, KIND_BYTES, KIND_DATE):
             reader.append((kind, None))
+        elif kind == KIND_DATETIME:
+            reader.append((kind, _UTC if e[3] == _TIMESTAMPTZ else None))
         else:
             return None
     return reader
-
-
-def decode_row(buf: memoryview, nentries: int, reader: RowReader) -> tuple[Any, ...]:
-    """The values of a column section that holds exactly one row, as one tuple.
-
-    The bulk path's fixed cost per column (slicing, casting, a list per column) dominates
-    when there is one row — the fetchrow/fetchval case — so here every value is read where
-    it lies, the way ``reader`` says."""
-    entries = _ROW_ENTRIES.get(nentries)
-    if entries is None:
-        entries = _ROW_ENTRIES[nentries] = struct.Struct("<" + "BBHIIIQQQQQII" * nentries)
-    f = entries.unpack_from(buf)
-    out: list[Any] = []
-    append = out.append
-    b = 0
-    try:
-        for kind, conv in reader:
-            if f[b + 5]:  # nnulls
-                append(None)
-            elif kind == KIND_TEXT:
-                off = f[b + 6]
-                text = str(buf[off : off + f[b + 7] - 1], "utf-8")  # without the arena's NUL
-                append(text if conv is None else conv(text))
-            elif kind == KIND_I64:
-                append(_I64_AT(buf, f[b + 6])[0])
-            elif kind == KIND_F64:
-                append(_F64_AT(buf, f[b + 6])[0])
-            elif kind == KIND_BOOL:
-                append(buf[f[b + 6]] == 1)
-            else:  # KIND_BYTES
-                append(buf[f[b + 6] : f[b + 6] + f[b + 7]].tobytes())
-            b += 13
-    except (ValueError, ArithmeticError, TypeError, KeyError):
-        # Let the bulk path find the value and say what is wrong with it.
-        decode_columns(buf, nentries, len(reader))
-        raise
-    return tuple(out)
 
 
 def column_kinds(buf: bytes | bytearray | memoryview, ncols: int) -> list[int]:

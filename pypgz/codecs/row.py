@@ -12,11 +12,14 @@ indexes and the constant names below, never anything that came from the server.
 from __future__ import annotations
 
 import struct
-from typing import Any, Callable
+from datetime import date, datetime, timezone
+from functools import partial
+from typing import Any, Callable, NoReturn
 
 from pypgz.codecs.decode import (
-    ENTRY_SIZE, KIND_BOOL, KIND_BYTES, KIND_F64, KIND_I64, KIND_TEXT, RowReader,
+    ENTRY_SIZE, KIND_BOOL, KIND_BYTES, KIND_DATE, KIND_DATETIME, KIND_F64, KIND_I64, KIND_TEXT, RowReader, decode_columns,
 )  # fmt: skip
+from pypgz.errors import DecodeError
 
 __all__ = ["OneRowReader", "one_row_reader"]
 
@@ -46,18 +49,31 @@ def _value(i: int, kind: int, has_conv: bool) -> str | None:
             expr = f"_c{i}({expr})"
     elif kind == KIND_BYTES:
         expr = f"buf[{at} : {at} + l{i}]"
+    elif kind == KIND_DATETIME:  # from the pickle state; the converter slot holds the tzinfo
+        expr = f"_dt(buf[{at} : {at} + 10]{', _utc' if has_conv else ''})"
+    elif kind == KIND_DATE:
+        expr = f"_date(buf[{at} : {at} + 4])"
     else:
         return None
     return f"None if n{i} else {expr}"
 
 
+def _fail(ncols: int, buf: bytes, base: int, exc: BaseException) -> NoReturn:
+    """A value did not convert: the bulk decoder finds it and says what is wrong with it.
+    (A one-row reader has no array columns, so its section has one entry per column.)"""
+    decode_columns(memoryview(buf)[base:], ncols, ncols)
+    raise DecodeError(f"cannot decode a result row: {exc}") from None
+
+
 def one_row_reader(reader: RowReader, make_row: Callable[[tuple[Any, ...]], Any]) -> OneRowReader | None:
     """A function reading the one row of a column section of this shape into
     ``make_row(values)``; None when a column needs the bulk path. ``reader`` is
-    ``decode.row_reader``'s (kind, text converter) per column."""
+    ``decode.row_reader``'s (kind, converter) per column; a DATETIME column's converter
+    is its tzinfo (UTC for timestamptz), which only ever is UTC or None."""
     env: dict[str, Any] = {
         "_entries": struct.Struct("<" + _ENTRY_FIELDS * len(reader)).unpack_from,
-        "_make": make_row, "_q": _Q, "_d": _D,
+        "_make": make_row, "_q": _Q, "_d": _D, "_dt": datetime, "_date": date,
+        "_utc": timezone.utc, "_fail": partial(_fail, len(reader)),
     }  # fmt: skip
     exprs = []
     for i, (kind, conv) in enumerate(reader):
@@ -68,8 +84,13 @@ def one_row_reader(reader: RowReader, make_row: Callable[[tuple[Any, ...]], Any]
             env[f"_c{i}"] = conv
         exprs.append(expr)
     fields = ", ".join(f"n{i}, o{i}, l{i}" for i in range(len(reader)))
-    body = ",\n        ".join(exprs)
-    src = f"def read(buf, base):\n    {fields}, = _entries(buf, base)\n    return _make((\n        {body},\n    ))\n"
+    body = ",\n            ".join(exprs)
+    src = (
+        f"def read(buf, base):\n    {fields}, = _entries(buf, base)\n    try:\n"
+        f"        return _make((\n            {body},\n        ))\n"
+        "    except (ValueError, ArithmeticError, TypeError, KeyError) as e:\n"
+        "        _fail(buf, base, e)\n"
+    )
     exec(compile(src, "<pypgz one-row reader>", "exec"), env)
     read: OneRowReader = env["read"]
     return read

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import math
+import re
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -58,6 +59,10 @@ ROUND_TRIPS: list[tuple[str, Any, str]] = [
     ("timestamp", dt.datetime(1970, 1, 1, 0, 0, 0, 1), "1970-01-01 00:00:00.000001"),
     ("timestamp", dt.datetime(1900, 3, 1, 12), "1900-03-01 12:00:00"),
     ("timestamptz", dt.datetime(2021, 6, 1, 12, 30, tzinfo=UTC), "2021-06-01 12:30:00+00"),
+    ("timestamp", dt.datetime(2024, 2, 29, 23, 59, 59, 999999), "2024-02-29 23:59:59.999999"),
+    ("timestamp", dt.datetime(1, 1, 1, 0, 0, 1), "0001-01-01 00:00:01"),
+    ("timestamptz", dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), "9999-12-31 23:59:59+00"),
+    ("date", dt.date(9999, 12, 30), "9999-12-30"),
     ("interval", dt.timedelta(days=3, seconds=7, microseconds=5), "3 days 00:00:07.000005"),
     ("interval", dt.timedelta(microseconds=-1), "-00:00:00.000001"),
     ("json", {"a": [1, 2, None], "b": "ü"}, '{"a":[1,2,null],"b":"ü"}'),  # json keeps the text it got
@@ -75,6 +80,17 @@ ROUND_TRIPS: list[tuple[str, Any, str]] = [
     ("numeric[]", [Decimal("1.1"), Decimal("-2")], "{1.1,-2}"),
     ("date[]", [dt.date(2020, 1, 1)], "{2020-01-01}"),
     ("timestamptz[]", [dt.datetime(2020, 1, 1, tzinfo=UTC)], '{"2020-01-01 00:00:00+00"}'),
+    (
+        "timestamp[]",
+        [dt.datetime(2020, 1, 1, 12, 0, 0, 1), None, dt.datetime.max, dt.datetime.min],
+        '{"2020-01-01 12:00:00.000001",NULL,infinity,-infinity}',
+    ),
+    (
+        "timestamptz[]",
+        [[dt.datetime(2000, 2, 29, tzinfo=UTC), None], [dt.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), None]],
+        '{{"2000-02-29 00:00:00+00",NULL},{"1999-12-31 23:59:59.999999+00",NULL}}',
+    ),
+    ("date[]", [dt.date.max, None, dt.date(2000, 2, 29), dt.date.min], "{infinity,NULL,2000-02-29,-infinity}"),
     ("uuid[]", [uuid.UUID(int=1)], "{00000000-0000-0000-0000-000000000001}"),
     ("bytea[]", [b"\x01", None], '{"\\\\x01",NULL}'),
     ("jsonb[]", [{"k": 1}], '{"{\\"k\\": 1}"}'),
@@ -143,6 +159,53 @@ async def test_nulls_of_every_type(db: Any) -> None:
     args = [None] * len(types)
     sql2 = "SELECT " + ", ".join(f"${i + 1}::{t}" for i, t in enumerate(types))
     assert await db.fetchrow(sql2, *args) == tuple(args)
+
+
+async def test_dates_and_timestamps_in_many_rows(db: Any) -> None:
+    """The bulk path (several rows), with NULLs, infinities and the ends of Python's range."""
+    rows = await db.fetch(
+        """SELECT d::date, t::timestamp, t::timestamptz, ARRAY[t::timestamp, NULL], ARRAY[d::date]
+           FROM (VALUES ('2024-02-29', '2024-02-29 12:34:56.000789'), (NULL, NULL),
+                        ('infinity', 'infinity'), ('-infinity', '-infinity'),
+                        ('0001-01-01', '0001-01-01 00:00:00'), ('9999-12-31', '9999-12-31 23:59:59.999999')) v(d, t)"""
+    )
+    stamps = [dt.datetime(2024, 2, 29, 12, 34, 56, 789), None, dt.datetime.max, dt.datetime.min, dt.datetime.min,
+              dt.datetime.max]  # fmt: skip
+    dates = [dt.date(2024, 2, 29), None, dt.date.max, dt.date.min, dt.date.min, dt.date.max]
+    assert [r[0] for r in rows] == dates
+    assert [r[1] for r in rows] == stamps
+    assert [r[2] for r in rows] == [s and s.replace(tzinfo=UTC) for s in stamps]
+    assert all(r[2].tzinfo is UTC for r in rows if r[2] is not None)
+    assert [r[3] for r in rows] == [[s, None] for s in stamps]
+    assert [r[4] for r in rows] == [[d] for d in dates]
+
+
+@pytest.mark.parametrize(
+    ("sql", "shown"),
+    [
+        ("SELECT '0044-03-15 BC'::date", "date value '0044-03-15 BC'"),
+        ("SELECT '10000-01-01'::date", "date value '10000-01-01'"),
+        ("SELECT '0044-03-15 12:00 BC'::timestamp", "timestamp value '0044-03-15T12:00:00 BC'"),
+        ("SELECT '294276-12-31 23:59:59.999999'::timestamptz", "timestamptz value '294276-12-31T23:59:59.999999+00:00'"),
+        ("SELECT ARRAY['2000-01-01', '5874897-12-31']::date[]", "date value '5874897-12-31'"),
+        (
+            "SELECT CASE WHEN i = 7 THEN '0001-12-31 BC'::timestamp ELSE localtimestamp END FROM generate_series(1, 9) i",
+            "timestamp value '0001-12-31T00:00:00 BC'",
+        ),
+    ],
+)
+async def test_dates_python_cannot_hold_raise_decode_error(db: Any, sql: str, shown: str) -> None:
+    with pytest.raises(errors.DecodeError, match=re.escape(shown) + ".*years 1 to 9999"):
+        await db.fetch(sql)
+    assert await db.fetchval("SELECT 1") == 1  # the connection is still usable
+
+
+async def test_single_row_date_python_cannot_hold(db: Any) -> None:
+    # the first query teaches the row shape, so the second one takes the single-row path
+    assert await db.fetchval("SELECT $1::timestamptz", "2000-01-01 00:00:00+00") == dt.datetime(2000, 1, 1, tzinfo=UTC)
+    with pytest.raises(errors.DecodeError, match=re.escape("'0001-12-31T23:00:00+00:00 BC'")):
+        await db.fetchval("SELECT $1::timestamptz", "0001-12-31 23:00 BC")
+    assert await db.fetchval("SELECT $1::timestamptz", "infinity") == dt.datetime.max.replace(tzinfo=UTC)
 
 
 async def test_infinity_arguments(db: Any) -> None:

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 import pytest
 
 from pypgz.codecs import decode as D
+from pypgz.codecs.row import one_row_reader
 from pypgz.errors import DecodeError
 
 ENTRY = struct.Struct("<BBHIIIQQQQQII")
@@ -97,6 +98,42 @@ def one(col: Col) -> list[Any]:
     return decode([col])[0]
 
 
+def row(cols: Sequence[Col]) -> tuple[Any, ...]:
+    """The single-row path: the reader generated from row_reader, over a one-row section."""
+    s = Section()
+    for c in cols:
+        s.add(c)
+    view = s.build(prefix=16)
+    reader = D.row_reader(view, len(cols))
+    assert reader is not None
+    read = one_row_reader(reader, tuple)
+    assert read is not None
+    values: tuple[Any, ...] = read(view.obj, 16)  # as the session calls it: the whole buffer, the section's offset
+    return values
+
+
+def dt_state(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0, us: int = 0) -> bytes:
+    """A DATETIME slot: datetime's pickle state, written by the layout alone."""
+    return struct.pack(">HBBBBB", y, mo, d, h, mi, s) + us.to_bytes(3, "big")
+
+
+def date_state(y: int, mo: int, d: int) -> bytes:
+    return struct.pack(">HBB", y, mo, d)
+
+
+DT_MIN, DT_MAX = dt_state(1, 1, 1), dt_state(9999, 12, 31, 23, 59, 59, 999999)
+DATE_MIN, DATE_MAX = date_state(1, 1, 1), date_state(9999, 12, 31)
+
+
+def states(kind: int, oid: int, values: Sequence[bytes | None], aux: str = "") -> Col:
+    """A DATETIME or DATE entry; NULL slots hold the minimum state, as libpgz writes them;
+    `aux` is the text of the first value Python cannot hold (its slot: the zero marker)."""
+    null = DT_MIN if kind == D.KIND_DATETIME else DATE_MIN
+    data = b"".join(null if v is None else v for v in values)
+    nulls = [i for i, v in enumerate(values) if v is None]
+    return Col(kind, oid, len(values), data, aux.encode(), nulls)
+
+
 # ---------------------------------------------------------------- fixed-width kinds
 
 
@@ -111,7 +148,8 @@ def test_i64_f64_bool_with_nulls() -> None:
 
 def test_zero_rows() -> None:
     cols = [Col(D.KIND_I64, INT4, 0), text([]), bytes_col([]), Col(D.KIND_UUID, UUID_OID, 0)]
-    assert decode(cols) == [[], [], [], []]
+    cols += [Col(D.KIND_DATETIME, TIMESTAMPTZ, 0), Col(D.KIND_DATE, DATE, 0)]
+    assert decode(cols) == [[], [], [], [], [], []]
 
 
 def test_all_null() -> None:
@@ -135,10 +173,7 @@ def test_numeric() -> None:
     assert all(type(v) is Decimal for v in got[:9])
 
 
-def test_dates_and_times() -> None:
-    assert one(text(["2000-01-01", None, "2024-02-29", "0001-01-01", "9999-12-31"], DATE)) == [
-        date(2000, 1, 1), None, date(2024, 2, 29), date(1, 1, 1), date(9999, 12, 31),
-    ]  # fmt: skip
+def test_times() -> None:
     assert one(text(["00:00:00", "23:59:59.999999", None], TIME)) == [time(0), time(23, 59, 59, 999999), None]
     tz = one(text(["01:00:00+01:00", "12:30:00.500000-05:30", "00:00:00+00:00:01", None], TIMETZ))
     assert tz[0] == time(1, tzinfo=timezone(timedelta(hours=1)))
@@ -147,14 +182,76 @@ def test_dates_and_times() -> None:
     assert tz[3] is None
 
 
+# ---------------------------------------------------------------- DATETIME, DATE
+
+
+def test_slots_are_the_pickle_states_python_writes() -> None:
+    v = datetime(2024, 2, 29, 12, 34, 56, 789)
+    assert dt_state(2024, 2, 29, 12, 34, 56, 789) == v.__reduce__()[1][0]
+    assert date_state(2024, 2, 29) == date(2024, 2, 29).__reduce__()[1][0]
+    assert (DT_MAX, DATE_MIN) == (datetime.max.__reduce__()[1][0], date.min.__reduce__()[1][0])
+
+
 def test_timestamps() -> None:
-    naive = one(text(["2000-01-01T00:00:00", None, "1999-12-31T23:59:59.999999"], TIMESTAMP))
-    assert naive == [datetime(2000, 1, 1), None, datetime(1999, 12, 31, 23, 59, 59, 999999)]
-    assert naive[0].tzinfo is None
-    aware = one(text(["2024-02-29T12:34:56.000789+00:00", None, "9999-12-31T23:59:59.999999+00:00"], TIMESTAMPTZ))
-    assert aware[0] == datetime(2024, 2, 29, 12, 34, 56, 789, tzinfo=timezone.utc)
-    assert aware[0].tzinfo is timezone.utc
-    assert aware[1] is None and aware[2] == datetime.max.replace(tzinfo=timezone.utc)
+    vals = [dt_state(2000, 1, 1), None, dt_state(1999, 12, 31, 23, 59, 59, 999999), dt_state(2024, 2, 29, 1, 2, 3, 4)]
+    naive = one(states(D.KIND_DATETIME, TIMESTAMP, [*vals, DT_MAX, DT_MIN]))
+    expected = [datetime(2000, 1, 1), None, datetime(1999, 12, 31, 23, 59, 59, 999999), datetime(2024, 2, 29, 1, 2, 3, 4)]
+    assert naive == [*expected, datetime.max, datetime.min]  # +/-infinity
+    assert all(type(v) is datetime and v.tzinfo is None for v in naive if v is not None)
+    aware = one(states(D.KIND_DATETIME, TIMESTAMPTZ, [*vals, DT_MAX, DT_MIN]))
+    utc = timezone.utc
+    ends = [datetime.max.replace(tzinfo=utc), datetime.min.replace(tzinfo=utc)]
+    assert aware == [v and v.replace(tzinfo=utc) for v in expected] + ends
+    assert all(v.tzinfo is utc for v in aware if v is not None)
+
+
+def test_dates() -> None:
+    vals = [date_state(2000, 1, 1), None, date_state(2024, 2, 29), DATE_MAX, DATE_MIN, None]
+    got = one(states(D.KIND_DATE, DATE, vals))
+    assert got == [date(2000, 1, 1), None, date(2024, 2, 29), date.max, date.min, None]
+    assert all(type(v) is date for v in got if v is not None)
+
+
+def test_all_null_dates_and_timestamps() -> None:
+    assert one(states(D.KIND_DATETIME, TIMESTAMPTZ, [None, None])) == [None, None]
+    assert one(states(D.KIND_DATE, DATE, [None])) == [None]
+
+
+@pytest.mark.parametrize(
+    ("kind", "oid", "value", "pytype"),
+    [
+        (D.KIND_DATE, DATE, "10000-01-01", "date"),
+        (D.KIND_DATE, DATE, "0044-03-15 BC", "date"),
+        (D.KIND_DATETIME, TIMESTAMP, "0044-03-15T00:00:00 BC", "datetime"),
+        (D.KIND_DATETIME, TIMESTAMP, "294277-01-09T04:00:54.775806", "datetime"),
+        (D.KIND_DATETIME, TIMESTAMPTZ, "0001-12-31T23:59:59+00:00 BC", "datetime"),
+    ],
+)
+def test_unrepresentable_dates_raise_decode_error(kind: int, oid: int, value: str, pytype: str) -> None:
+    good, marker = (dt_state(2000, 1, 1), bytes(10)) if kind == D.KIND_DATETIME else (date_state(2000, 1, 1), bytes(4))
+    name = {DATE: "date", TIMESTAMP: "timestamp", TIMESTAMPTZ: "timestamptz"}[oid]
+    with pytest.raises(DecodeError) as info:
+        one(states(kind, oid, [good, marker, None, marker], aux=value))
+    message = f"cannot represent the {name} value {value!r} in Python ({pytype} supports years 1 to 9999)"
+    assert str(info.value) == message
+    with pytest.raises(DecodeError, match="supports years 1 to 9999"):
+        row([states(kind, oid, [marker], aux=value)])
+
+
+def test_single_row_dates_and_timestamps() -> None:
+    utc = timezone.utc
+    cols = [
+        Col(D.KIND_I64, INT4, 1, struct.pack("<q", 7)),
+        states(D.KIND_DATETIME, TIMESTAMPTZ, [dt_state(2024, 2, 29, 12, 0, 0, 5)]),
+        states(D.KIND_DATETIME, TIMESTAMP, [DT_MAX]),
+        states(D.KIND_DATE, DATE, [DATE_MIN]),
+        states(D.KIND_DATETIME, TIMESTAMPTZ, [None]),
+        states(D.KIND_DATE, DATE, [None]),
+    ]
+    got = row(cols)
+    assert got == (7, datetime(2024, 2, 29, 12, 0, 0, 5, tzinfo=utc), datetime.max, date.min, None, None)
+    assert got[1].tzinfo is utc and got[2].tzinfo is None
+    assert row(cols) == tuple(c[0] for c in decode(cols))
 
 
 @pytest.mark.parametrize(
@@ -162,10 +259,8 @@ def test_timestamps() -> None:
     [
         (DATE, "10000-01-01"),
         (DATE, "0001-12-31 BC"),
-        (DATE, "0000-01-01"),
-        (TIMESTAMP, "0044-03-15T00:00:00 BC"),
-        (TIMESTAMP, "294277-01-09T04:00:54.775806"),
-        (TIMESTAMPTZ, "0001-12-31T23:59:59+00:00 BC"),
+        (TIMESTAMP, "0044-03-15 00:00:00 BC"),
+        (TIMESTAMPTZ, "0001-12-31 23:59:59+00 BC"),
         (TIME, "24:00:00"),
         (NUMERIC, "12x"),
         (JSONB, "{bad"),
@@ -174,8 +269,10 @@ def test_timestamps() -> None:
     ],
 )
 def test_unrepresentable_text_raises_decode_error(oid: int, value: str) -> None:
+    # dates and timestamps reach TEXT only in text format (binary ones are DATE/DATETIME)
+    flags = D.COL_TEXT_FORMAT if oid in (DATE, TIMESTAMP, TIMESTAMPTZ) else 0
     with pytest.raises(DecodeError) as info:
-        one(text(["2000-01-01" if oid == DATE else None, value, None], oid))
+        one(text(["2000-01-01" if oid == DATE else None, value, None], oid, flags))
     assert repr(value) in str(info.value)
     name = {DATE: "date", TIMESTAMP: "timestamp", TIMESTAMPTZ: "timestamptz", TIME: "time", NUMERIC: "numeric",
             JSONB: "jsonb", INET: "inet", CIDR: "cidr"}[oid]  # fmt: skip
@@ -313,10 +410,18 @@ def test_arrays_all_1d_fast_path() -> None:
 
 def test_arrays_of_converted_elements() -> None:
     nums = text(["1.50", None, "-2"], NUMERIC)
-    dates = text(["2020-01-01", "2020-01-02"], DATE)
+    dates = states(D.KIND_DATE, DATE, [date_state(2020, 1, 1), date_state(2020, 1, 2)])
     cols = [array_col(1231, [[3], None], 2, 3), array_col(1182, [[1, 2]], 3, 2), nums, dates]
     got = decode(cols, ncols=2)
     assert got == [[[Decimal("1.50"), None, Decimal("-2")], None], [[[date(2020, 1, 1), date(2020, 1, 2)]]]]
+
+
+def test_arrays_of_timestamps() -> None:
+    utc = timezone.utc
+    elems = states(D.KIND_DATETIME, TIMESTAMPTZ, [dt_state(2020, 1, 1, 0, 0, 0, 1), None, DT_MAX, DT_MIN])
+    got = decode([array_col(1185, [[2], None, [1, 2], []], 1, 4), elems], ncols=1)
+    t = datetime(2020, 1, 1, 0, 0, 0, 1, tzinfo=utc)
+    assert got == [[[t, None], None, [[datetime.max.replace(tzinfo=utc), datetime.min.replace(tzinfo=utc)]], []]]
 
 
 def test_arrays_of_uuid_bytes_interval() -> None:
@@ -330,7 +435,7 @@ def test_arrays_of_uuid_bytes_interval() -> None:
 
 
 def test_array_of_bad_dates_raises() -> None:
-    cols = [array_col(1182, [[2]], 1, 2), text(["2020-01-01", "20000-01-01"], DATE)]
+    cols = [array_col(1182, [[2]], 1, 2), states(D.KIND_DATE, DATE, [date_state(2020, 1, 1), bytes(4)], "20000-01-01")]
     with pytest.raises(DecodeError, match="20000-01-01"):
         decode(cols, ncols=1)
 
