@@ -163,6 +163,8 @@ class NativeConn:
         self._freed = False
 
     def __del__(self) -> None:
+        # Freed only here, never on close: a callback or task that still holds the
+        # connection may ask a closed handle for its state, never a freed one.
         self.free()
 
     def free(self) -> None:

@@ -342,7 +342,6 @@ class AsyncConn(ConnectionInfo):
             s.connection_lost(errors.ConnectionClosedError("the connection was closed"))
         s.closed = True
         s.close_error = errors.ConnectionClosedError("the connection was closed")
-        self._native.free()
 
 
     def is_busy(self) -> bool:

@@ -152,7 +152,6 @@ class Conn(ConnectionInfo):
                 s.connection_lost(errors.ConnectionClosedError("the connection was closed"))
             s.closed = True
             s.close_error = errors.ConnectionClosedError("the connection was closed")
-            self._native.free()
             if self._control is not None:
                 self._control.close()
         finally:
