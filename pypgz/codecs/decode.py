@@ -221,10 +221,19 @@ def _decode_text(mv: memoryview, e: _Entry, nulls: list[int]) -> list[Any]:
 # ---------------------------------------------------------------- other kinds
 
 
+# Above this mean value size, each value is copied out of the section once, by itself; below
+# it, one copy of the whole payload and a cheap slice per value cost less than a view each.
+_BYTES_PER_VIEW: Final = 256
+
+
 def _decode_bytes(mv: memoryview, e: _Entry) -> list[Any]:
     offs = mv[e[8] : e[8] + e[9]].cast("Q").tolist()
-    data = mv[e[6] : e[6] + e[7]].tobytes()
-    return [data[a:b] for a, b in zip(offs, offs[1:])]  # faster than map() over slice objects
+    data_off = e[6]
+    if e[7] > _BYTES_PER_VIEW * e[4]:
+        data = mv[data_off : data_off + e[7]]
+        return [data[a:b].tobytes() for a, b in zip(offs, offs[1:])]
+    whole = mv[data_off : data_off + e[7]].tobytes()
+    return [whole[a:b] for a, b in zip(offs, offs[1:])]  # faster than map() over slice objects
 
 
 # uuid.UUID keeps its value in slots; filling them through the slot descriptors builds each

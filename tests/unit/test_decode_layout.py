@@ -341,6 +341,10 @@ def test_bytes_and_raw() -> None:
     assert one(bytes_col(vals)) == vals
     assert one(bytes_col(vals, D.KIND_RAW, 600)) == vals
     assert all(type(v) is bytes for v in one(bytes_col(vals)) if v is not None)
+    # large values (copied out one by one) and small ones (sliced from one copy) alike
+    big: list[bytes | None] = [bytes([i]) * (300 + i) for i in range(5)] + [None, b""]
+    assert one(bytes_col(big)) == big
+    assert all(type(v) is bytes for v in one(bytes_col(big)) if v is not None)
 
 
 def test_uuid() -> None:
