@@ -228,6 +228,7 @@ class AsyncConn(ConnectionInfo):
             fut = op.waiter
             assert fut is not None
         if fut.done():
+            self._session.complete(op)
             return op
         try:
             if timeout is None:
@@ -243,6 +244,7 @@ class AsyncConn(ConnectionInfo):
             if not op.finished:
                 self._loop.create_task(self._cancel_running(op))
             raise
+        self._session.complete(op)
         return op
 
     async def _cancel_running(self, op: Op) -> None:
@@ -378,15 +380,16 @@ class AsyncConn(ConnectionInfo):
                     if not op.finished:
                         self._loop.create_task(self._cancel_running(op))
                     raise
+            s.complete(op)
             if op.error is None:
                 return op
             if not op.retryable:
                 raise op.error
         st = await self._describe(sql, t) if s.wants_description(sql, args) else None
-        op = await self._wait_op(self._submitted(s.submit_query(sql, args, kind=kind, statement=st)), t)
+        op = await self._wait_op(self._submitted(s.submit_query(sql, args, kind=kind, statement=st, defer=True)), t)
         if op.error is not None and op.retryable:
             st = await self._describe(sql, t) if s.wants_description(sql, args) else None
-            op = await self._wait_op(self._submitted(s.submit_query(sql, args, kind=kind, statement=st)), t)
+            op = await self._wait_op(self._submitted(s.submit_query(sql, args, kind=kind, statement=st, defer=True)), t)
         if op.error is None and op.raw:
             await self._resolve_raw(op, t)
         return op.result_or_raise()
@@ -397,6 +400,7 @@ class AsyncConn(ConnectionInfo):
         if s.closed:
             s._check_open()
         op = Op.run_of(kind, st)
+        op.defer = True  # decoded by the awaiting task (Session.complete)
         params = st.encode(args)
         op.waiter = self._loop.create_future()
         s.ops.append(op)

@@ -155,6 +155,10 @@ class Op:
     retryable = False
     plan: Plan | None = None
     shares_plan = False  # a run of a described statement: its plan is the statement's
+    # The final result is decoded by ``Session.complete``, called by the task that awaits
+    # the op, instead of in the event-loop callback that receives it (see complete).
+    defer = False
+    result_buf: bytes | None = None
     # COPY: the server waits for data (COPY FROM STDIN); where COPY TO STDOUT chunks go.
     copy_ready = False
     on_copy_data: Callable[[bytes], Any] | None = None
@@ -254,9 +258,10 @@ class Session:
         return any(isinstance(a, (list, tuple)) for a in args)
 
     def submit_query(self, sql: str, args: Sequence[Any], *, batch_rows: int = 0, kind: str = "fetch",
-                     statement: Statement | None = None) -> Op:
+                     statement: Statement | None = None, defer: bool = False) -> Op:
         """Queues an extended-protocol query (one round trip, even the first time).
-        ``statement``: one already described (see ``wants_description``) to run as it is."""
+        ``statement``: one already described (see ``wants_description``) to run as it is;
+        ``defer``: see ``Op.defer``."""
         self._check_open()
         if statement is not None and statement.described:
             st, needs_parse = statement, False
@@ -275,6 +280,7 @@ class Session:
             oids = b""
             flags = N.EXEC_EXECUTE
         op = Op(kind, st, needs_parse)
+        op.defer = defer
         try:
             self._exec(flags, st, oids, params, len(args), 1, batch_rows)
         except BaseException:
@@ -357,7 +363,10 @@ class Session:
         """Handles one event from the core; returns the op it finished, if any."""
         if ev == N.EV_DONE:
             op = self.ops.popleft()
-            self._take_result(op, final=True)
+            if op.defer and op.on_batch is None:
+                op.result_buf = self.native.result()
+            else:
+                self._take_result(op, final=True)
             op.finished = True
             return op
         if ev == N.EV_BATCH:
@@ -402,6 +411,19 @@ class Session:
             self._take_result(op, final=False, buf=buf)
         else:
             self.dispatch(ev)
+
+    def complete(self, op: Op) -> None:
+        """Decodes a deferred final result (``Op.defer``), in the task that awaited it.
+
+        An event-loop callback may receive the results of several connections before any
+        of their tasks runs; decoding them there would keep all their rows alive at once,
+        and a collection of the GC's young generation would then promote every one of them,
+        making the later full collections slow. Decoded by each task as it resumes, a
+        result's rows are made, used and dropped before the next task's are."""
+        buf = op.result_buf
+        if buf is not None:
+            op.result_buf = None
+            self._take_result(op, final=True, buf=buf)
 
     def _take_result(self, op: Op, *, final: bool, buf: bytes | None = None) -> None:
         if buf is None:

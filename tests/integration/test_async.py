@@ -171,3 +171,42 @@ def test_works_under_uvloop(dsn: str) -> None:
             await conn.close()
 
     uvloop.run(main())
+
+
+async def test_results_are_decoded_by_their_tasks(dsn: str) -> None:
+    """Results that arrive together are decoded one task at a time, as each task resumes,
+    so one task's rows are made, read and dropped before the next task's exist: the GC's
+    young generation never fills with the rows of several results at once (it would then
+    promote them all, and every later full collection would walk them)."""
+    import gc
+
+    conns = [await pypgz.connect_async(dsn) for _ in range(8)]
+    sql = "SELECT i, i::text FROM generate_series(1, $1::int) i"
+    collections = 0
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        nonlocal collections
+        collections += phase == "start"
+
+    async def reader(c: pypgz.AsyncConn) -> int:
+        total = 0
+        for _ in range(5):
+            total += sum(r[0] for r in await c.fetch(sql, 600))
+        return total
+
+    old = gc.get_threshold()
+    try:
+        await asyncio.gather(*(reader(c) for c in conns))  # statements cached and described
+        gc.collect()
+        gc.set_threshold(700, 10, 10)
+        gc.callbacks.append(count)
+        totals = await asyncio.gather(*(reader(c) for c in conns))
+    finally:
+        if count in gc.callbacks:
+            gc.callbacks.remove(count)
+        gc.set_threshold(*old)
+        for c in conns:
+            await c.close()
+    assert totals == [5 * 600 * 601 // 2] * 8
+    # 40 results of 600 rows: decoded in the loop's callback, they caused dozens of collections
+    assert collections <= 8, collections
