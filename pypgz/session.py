@@ -445,7 +445,7 @@ class Session:
                     if nrows == 1 and plan.reader:
                         self._add_row(op, plan.reader, buf, col_off)
                     else:
-                        self._add_rows(op, plan, memoryview(buf)[col_off:], nentries, ncols)
+                        self._add_rows(op, plan, buf, col_off, nentries, ncols)
                 except errors.DecodeError as e:
                     op.error = e
         if final:
@@ -471,9 +471,10 @@ class Session:
         else:
             op.rows.append(row)
 
-    def _add_rows(self, op: Op, plan: Plan, section: memoryview, nentries: int, ncols: int) -> None:
-        cols = decode_columns(section, nentries, ncols)
+    def _add_rows(self, op: Op, plan: Plan, buf: bytes, col_off: int, nentries: int, ncols: int) -> None:
+        cols = decode_columns(buf, nentries, ncols, col_off)
         if plan.raw_columns is None:
+            section = memoryview(buf)[col_off:]
             kinds = column_kinds(section, ncols)
             plan.raw_columns = tuple(i for i, k in enumerate(kinds) if k == KIND_RAW)
             spec = row_reader(section, ncols)

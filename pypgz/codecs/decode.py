@@ -221,18 +221,14 @@ def _decode_text(mv: memoryview, e: _Entry, nulls: list[int]) -> list[Any]:
 # ---------------------------------------------------------------- other kinds
 
 
-# Above this mean value size, each value is copied out of the section once, by itself; below
-# it, one copy of the whole payload and a cheap slice per value cost less than a view each.
-_BYTES_PER_VIEW: Final = 256
-
-
-def _decode_bytes(mv: memoryview, e: _Entry) -> list[Any]:
+def _decode_bytes(mv: memoryview, e: _Entry, src: bytes | None, base: int) -> list[Any]:
+    """``src``: the bytes object the section lies in, at ``base``, when there is one: each
+    value is then sliced straight out of it, one copy per value and no other."""
     offs = mv[e[8] : e[8] + e[9]].cast("Q").tolist()
-    data_off = e[6]
-    if e[7] > _BYTES_PER_VIEW * e[4]:
-        data = mv[data_off : data_off + e[7]]
-        return [data[a:b].tobytes() for a, b in zip(offs, offs[1:])]
-    whole = mv[data_off : data_off + e[7]].tobytes()
+    if src is not None:
+        at = base + e[6]
+        return [src[at + a : at + b] for a, b in zip(offs, offs[1:])]
+    whole = mv[e[6] : e[6] + e[7]].tobytes()
     return [whole[a:b] for a, b in zip(offs, offs[1:])]  # faster than map() over slice objects
 
 
@@ -325,11 +321,11 @@ def _nest(elems: list[Any], start: int, dims: list[int]) -> list[Any]:
     return [_nest(elems, start + k * step, inner) for k in range(dims[0])]
 
 
-def _decode_array(mv: memoryview, entries: list[_Entry], e: _Entry) -> list[Any]:
+def _decode_array(mv: memoryview, entries: list[_Entry], e: _Entry, src: bytes | None, base: int) -> list[Any]:
     count = e[4]
     starts = mv[e[6] : e[6] + e[7]].cast("I").tolist()
     shape = mv[e[8] : e[8] + e[9]].cast("I").tolist()
-    elems = _decode_entry(mv, entries, e[11])
+    elems = _decode_entry(mv, entries, e[11], src, base)
     if len(shape) == 2 * count and shape[0::2].count(1) == count:
         # all one-dimensional (then every shape record is [1, length])
         return [elems[a:b] for a, b in zip(starts, starts[1:])]
@@ -348,7 +344,7 @@ def _decode_array(mv: memoryview, entries: list[_Entry], e: _Entry) -> list[Any]
     return values
 
 
-def _decode_entry(mv: memoryview, entries: list[_Entry], index: int) -> list[Any]:
+def _decode_entry(mv: memoryview, entries: list[_Entry], index: int, src: bytes | None, base: int) -> list[Any]:
     e = entries[index]
     kind, nnulls, off, length = e[0], e[5], e[6], e[7]
     nulls: list[int] = mv[e[10] : e[10] + 4 * nnulls].cast("I").tolist() if nnulls else []
@@ -366,13 +362,13 @@ def _decode_entry(mv: memoryview, entries: list[_Entry], index: int) -> list[Any
     elif kind == KIND_BOOL:
         values = mv[off : off + length].cast("?").tolist()
     elif kind == KIND_BYTES or kind == KIND_RAW:
-        values = _decode_bytes(mv, e)
+        values = _decode_bytes(mv, e, src, base)
     elif kind == KIND_UUID:
         values = _decode_uuid(mv, e)
     elif kind == KIND_INTERVAL:
         values = _decode_interval(mv, e)
     elif kind == KIND_ARRAY:
-        values = _decode_array(mv, entries, e)
+        values = _decode_array(mv, entries, e, src, base)
     else:
         raise DecodeError(f"unknown column kind {kind} in a result batch")
     return _with_nulls(values, nulls)
@@ -391,12 +387,16 @@ def _as_bytes_view(buf: bytes | bytearray | memoryview) -> memoryview:
     return mv
 
 
-def decode_columns(buf: bytes | bytearray | memoryview, nentries: int, ncols: int) -> list[list[object]]:
-    """Decode the column section (starting at offset 0 of buf) into ncols lists of Python values."""
+def decode_columns(buf: bytes | bytearray | memoryview, nentries: int, ncols: int, base: int = 0) -> list[list[object]]:
+    """Decode the column section that starts at offset ``base`` of buf into ncols lists of
+    Python values."""
     mv = _as_bytes_view(buf)
+    if base:
+        mv = mv[base:]
+    src = buf if type(buf) is bytes else None
     unpack = _ENTRY.unpack_from
     entries: list[_Entry] = [unpack(mv, ENTRY_SIZE * i) for i in range(nentries)]
-    return [_decode_entry(mv, entries, i) for i in range(ncols)]
+    return [_decode_entry(mv, entries, i, src, base) for i in range(ncols)]
 
 
 _ROW_ENTRIES: dict[int, struct.Struct] = {}

@@ -61,7 +61,7 @@ def _value(i: int, kind: int, has_conv: bool) -> str | None:
 def _fail(ncols: int, buf: bytes, base: int, exc: BaseException) -> NoReturn:
     """A value did not convert: the bulk decoder finds it and says what is wrong with it.
     (A one-row reader has no array columns, so its section has one entry per column.)"""
-    decode_columns(memoryview(buf)[base:], ncols, ncols)
+    decode_columns(buf, ncols, ncols, base)
     raise DecodeError(f"cannot decode a result row: {exc}") from None
 
 

@@ -76,7 +76,11 @@ def decode(cols: Sequence[Col], ncols: int | None = None) -> list[list[Any]]:
     for c in cols:
         s.add(c)
     n = len(cols) if ncols is None else ncols
-    return D.decode_columns(s.build(prefix=24), len(cols), n)
+    view = s.build(prefix=24)
+    got = D.decode_columns(view, len(cols), n)
+    # the session's way: the whole result buffer and the section's offset in it
+    assert repr(D.decode_columns(view.obj, len(cols), n, 24)) == repr(got)  # repr: NaN != NaN
+    return got
 
 
 def text(values: Sequence[str | None], oid: int = TEXT, flags: int = 0) -> Col:
