@@ -55,7 +55,7 @@ from uuid import UUID
 from pypgz.codecs import oids
 from pypgz.errors import EncodeError
 
-__all__ = ["NULL_ENTRY", "TIMESTAMP_EXACT_US", "encode_first", "encode_text", "encoder_for"]
+__all__ = ["NULL_ENTRY", "PACKED", "TIMESTAMP_EXACT_US", "encode_first", "encode_text", "encoder_for"]
 
 Encoder = Callable[[object], bytes]
 _Fn = Callable[[Any], bytes]
@@ -696,8 +696,9 @@ _BINARY: dict[int, dict[type, _Bin]] = {
 # Types whose binary form takes any Python value.
 _ANY_VALUE: dict[int, _Bin] = {oids.JSON: _JSON_BIN, oids.JSONB: _JSONB_BIN}
 
-# Array element types packed in bulk (one struct call) when every element has this exact type.
-_BULK: dict[int, tuple[type, str, int]] = {
+# Types packed by one struct call (code, size) when a value has exactly this Python type: the
+# elements of arrays, and the arguments of generated row encoders (rowenc.py).
+PACKED: dict[int, tuple[type, str, int]] = {
     oids.INT2: (int, "h", 2),
     oids.INT4: (int, "i", 4),
     oids.INT8: (int, "q", 8),
@@ -792,7 +793,7 @@ def _first_bad(fn_of: Callable[[Any], _Fn], items: list[Any] | tuple[Any, ...]) 
 def _array_encoder(oid: int, elem_oid: int) -> Encoder:
     elem_fns: dict[type, _Fn] = {tp: b.element for tp, b in _BINARY[elem_oid].items()}
     elem_fns[_NoneType] = _NULL_BIN.element
-    bulk = _BULK.get(elem_oid)
+    bulk = PACKED.get(elem_oid)
     empty = struct.pack("!hiiii", 1, 12, 0, 0, elem_oid)
 
     def element_fn(tp: type) -> _Fn | None:

@@ -20,21 +20,16 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Sequence
 
 from pypgz.codecs import oids
-from pypgz.codecs.encode import TIMESTAMP_EXACT_US, encoder_for
+from pypgz.codecs.encode import PACKED, TIMESTAMP_EXACT_US, encoder_for
 
 __all__ = ["RowEncoder", "row_encoder"]
 
 RowEncoder = Callable[[Sequence[Any]], bytes]
 
-# oid -> (Python type, struct code of the payload, payload size); how each value becomes
-# its payload is in _payload below.
+# oid -> (Python type, struct code of the payload, payload size)
 _FIXED: dict[int, tuple[type, str, int]] = {
-    oids.BOOL: (bool, "?", 1),
-    oids.INT2: (int, "h", 2),
-    oids.INT4: (int, "i", 4),
-    oids.INT8: (int, "q", 8),
-    oids.FLOAT8: (float, "d", 8),
-    oids.TIMESTAMP: (datetime, "q", 8),
+    **PACKED,
+    oids.TIMESTAMP: (datetime, "q", 8),  # microseconds since 2000, computed in the encoder
     oids.TIMESTAMPTZ: (datetime, "q", 8),
 }
 _TEXT = frozenset((oids.TEXT, oids.VARCHAR, oids.BPCHAR, oids.NAME))

@@ -14,8 +14,8 @@ from pypgz.codecs.encode import encoder_for
 from pypgz.codecs.rowenc import row_encoder
 from pypgz.errors import EncodeError
 
-FAST_TYPES = [oids.BOOL, oids.INT2, oids.INT4, oids.INT8, oids.FLOAT8, oids.TEXT, oids.VARCHAR, oids.TIMESTAMP,
-              oids.TIMESTAMPTZ]  # fmt: skip
+FAST_TYPES = [oids.BOOL, oids.INT2, oids.INT4, oids.INT8, oids.OID, oids.FLOAT4, oids.FLOAT8, oids.TEXT, oids.VARCHAR,
+              oids.TIMESTAMP, oids.TIMESTAMPTZ]  # fmt: skip
 
 zones = st.sampled_from([None, dt.timezone.utc, dt.timezone(dt.timedelta(hours=5, minutes=30)),
                          dt.timezone(dt.timedelta(hours=-11))])  # fmt: skip
