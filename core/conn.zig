@@ -932,3 +932,102 @@ test "findParam" {
     try std.testing.expectEqualSlices(u8, "bob", findParam("user\x00bob\x00database\x00db\x00", "user").?);
     try std.testing.expect(findParam("user\x00bob\x00", "database") == null);
 }
+
+/// A server played by the test: backend messages written to the other end of a socket pair.
+const FakeServer = struct {
+    fd: posix.fd_t,
+
+    fn send(self: FakeServer, tag: u8, body: []const u8) !void {
+        var head: [5]u8 = undefined;
+        head[0] = tag;
+        std.mem.writeInt(u32, head[1..5], @intCast(body.len + 4), .big);
+        _ = try posix.write(self.fd, &head);
+        _ = try posix.write(self.fd, body);
+    }
+
+    /// A RowDescription of one int4 column named "n", in `format`.
+    fn rowDescription(self: FakeServer, format: u8) !void {
+        try self.send('T', "\x00\x01n\x00" ++ "\x00\x00\x00\x00" ++ "\x00\x00" ++ "\x00\x00\x00\x17" ++ "\x00\x04" ++ "\xff\xff\xff\xff" ++ "\x00" ++ [1]u8{format});
+    }
+
+    /// One binary int4 row, its CommandComplete and ReadyForQuery.
+    fn rowAndReady(self: FakeServer) !void {
+        try self.send('D', "\x00\x01\x00\x00\x00\x04\x00\x00\x00\x07");
+        try self.send('C', "SELECT 1\x00");
+        try self.send('Z', "I");
+    }
+};
+
+/// Steps until the connection has something for its caller (the data is already sent).
+fn nextEvent(c: *Conn) Event {
+    for (0..4) |_| {
+        const ev = c.step();
+        if (ev != .want_read) return ev;
+    }
+    return .want_read;
+}
+
+/// How many Describe messages the connection has queued since `mark`.
+fn describesQueued(c: *const Conn, mark: usize) usize {
+    var n: usize = 0;
+    var rest = c.out.items[mark..];
+    while (rest.len >= 5) {
+        if (rest[0] == 'D') n += 1;
+        rest = rest[1 + std.mem.readInt(u32, rest[1..5], .big) ..];
+    }
+    return n;
+}
+
+fn resultHeader(c: *const Conn) result.Header {
+    return std.mem.bytesToValue(result.Header, c.result_buf.items[0..@sizeOf(result.Header)]);
+}
+
+test "a statement's later runs send no Describe and replay its row description" {
+    const testing = std.testing;
+    const linux = std.os.linux;
+    var fds: [2]i32 = undefined;
+    try testing.expectEqual(@as(usize, 0), linux.socketpair(linux.AF.UNIX, linux.SOCK.STREAM | linux.SOCK.NONBLOCK | linux.SOCK.CLOEXEC, 0, &fds));
+    defer posix.close(fds[1]);
+    const server: FakeServer = .{ .fd = fds[1] };
+    const c = try Conn.init(testing.allocator, fds[0], "user\x00u\x00", "");
+    defer c.deinit();
+
+    try server.send('R', "\x00\x00\x00\x00");
+    try server.send('Z', "I");
+    try testing.expectEqual(Event.ready, nextEvent(c));
+
+    // First run: Parse, Describe(statement), Bind, Describe(portal), Execute, Sync.
+    const binary = [_]i16{1};
+    var mark = c.out.items.len;
+    try c.exec(exec_parse | exec_describe_statement | exec_execute, "s1", "SELECT 7", &.{}, "", 0, 1, &binary, 0);
+    try testing.expectEqual(@as(usize, 2), describesQueued(c, mark));
+    try server.send('1', "");
+    try server.send('t', "\x00\x00");
+    try server.rowDescription(0);
+    try server.send('2', "");
+    try server.rowDescription(1);
+    try server.rowAndReady();
+    try testing.expectEqual(Event.done, nextEvent(c));
+    try testing.expectEqual(@as(u32, 1), resultHeader(c).nrows);
+
+    // Second run, same formats: no Describe, and the result still carries the description.
+    mark = c.out.items.len;
+    try c.exec(exec_execute, "s1", "", &.{}, "", 0, 1, &binary, 0);
+    try testing.expectEqual(@as(usize, 0), describesQueued(c, mark));
+    try server.send('2', "");
+    try server.rowAndReady();
+    try testing.expectEqual(Event.done, nextEvent(c));
+    const h = resultHeader(c);
+    try testing.expect(h.flags & result.flag_rowdesc != 0);
+    try testing.expectEqual(@as(u32, 1), h.nrows);
+    try testing.expectEqual(@as(u32, 1), h.ncols);
+
+    // Other result formats, or a Close of the statement, ask the server again.
+    mark = c.out.items.len;
+    try c.exec(exec_execute, "s1", "", &.{}, "", 0, 1, &[_]i16{0}, 0);
+    try testing.expectEqual(@as(usize, 1), describesQueued(c, mark));
+    try c.closeStatement("s1");
+    mark = c.out.items.len;
+    try c.exec(exec_execute, "s1", "", &.{}, "", 0, 1, &binary, 0);
+    try testing.expectEqual(@as(usize, 1), describesQueued(c, mark));
+}
