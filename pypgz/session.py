@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Sequence
 from pypgz import _native as N
 from pypgz import errors
 from pypgz.codecs import oids as O
-from pypgz.codecs.decode import KIND_RAW, column_kinds, decode_columns, row_reader
+from pypgz.codecs.decode import KIND_RAW, column_kinds, decode_columns
 from pypgz.codecs.row import OneRowReader, one_row_reader
 from pypgz.codecs.rowenc import RowEncoder, row_encoder
 from pypgz.codecs.encode import encode_first, encoder_for
@@ -477,8 +477,7 @@ class Session:
             section = memoryview(buf)[col_off:]
             kinds = column_kinds(section, ncols)
             plan.raw_columns = tuple(i for i, k in enumerate(kinds) if k == KIND_RAW)
-            spec = row_reader(section, ncols)
-            plan.reader = None if spec is None else one_row_reader(spec, plan.record_class)
+            plan.reader = one_row_reader(section, ncols, plan.record_class)
         if plan.raw_columns:
             # Values of types libpgz has no decoder for: fetched again as text afterwards.
             raw = op.raw if op.raw is not None else {}

@@ -399,11 +399,6 @@ def decode_columns(buf: bytes | bytearray | memoryview, nentries: int, ncols: in
     return [_decode_entry(mv, entries, i, src, base) for i in range(ncols)]
 
 
-_ROW_ENTRIES: dict[int, struct.Struct] = {}
-_I64_AT = struct.Struct("<q").unpack_from
-_F64_AT = struct.Struct("<d").unpack_from
-
-
 # (kind, the converter of a TEXT column or the tzinfo of a DATETIME column, else None)
 RowReader = list[tuple[int, Any]]
 

@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any, Callable, NoReturn
 
 from pypgz.codecs.decode import (
-    ENTRY_SIZE, KIND_BOOL, KIND_BYTES, KIND_DATE, KIND_DATETIME, KIND_F64, KIND_I64, KIND_TEXT, RowReader, decode_columns,
+    ENTRY_SIZE, KIND_BOOL, KIND_BYTES, KIND_DATE, KIND_DATETIME, KIND_F64, KIND_I64, KIND_TEXT, decode_columns, row_reader,
 )  # fmt: skip
 from pypgz.errors import DecodeError
 
@@ -34,7 +34,7 @@ _Q = struct.Struct("<q").unpack_from
 _D = struct.Struct("<d").unpack_from
 
 
-def _value(i: int, kind: int, has_conv: bool) -> str | None:
+def _value(i: int, kind: int, has_conv: bool) -> str:
     """The expression for column i's value, with the entry fields in n{i}, o{i}, l{i}."""
     at = f"base + o{i}"
     if kind == KIND_I64:
@@ -53,8 +53,8 @@ def _value(i: int, kind: int, has_conv: bool) -> str | None:
         expr = f"_dt(buf[{at} : {at} + 10]{', _utc' if has_conv else ''})"
     elif kind == KIND_DATE:
         expr = f"_date(buf[{at} : {at} + 4])"
-    else:
-        return None
+    else:  # decode.row_reader offers no other kind
+        raise AssertionError(f"no one-row reading for column kind {kind}")
     return f"None if n{i} else {expr}"
 
 
@@ -65,11 +65,14 @@ def _fail(ncols: int, buf: bytes, base: int, exc: BaseException) -> NoReturn:
     raise DecodeError(f"cannot decode a result row: {exc}") from None
 
 
-def one_row_reader(reader: RowReader, make_row: Callable[[tuple[Any, ...]], Any]) -> OneRowReader | None:
-    """A function reading the one row of a column section of this shape into
-    ``make_row(values)``; None when a column needs the bulk path. ``reader`` is
-    ``decode.row_reader``'s (kind, converter) per column; a DATETIME column's converter
-    is its tzinfo (UTC for timestamptz), which only ever is UTC or None."""
+def one_row_reader(section: memoryview, ncols: int, make_row: Callable[[tuple[Any, ...]], Any]) -> OneRowReader | None:
+    """A function reading the one row of a column section shaped like ``section`` (any
+    batch of the same row description) into ``make_row(values)``; None when a column needs
+    the bulk path. ``decode.row_reader`` gives each column's kind and converter; a DATETIME
+    column's converter is its tzinfo (UTC for timestamptz), which only ever is UTC or None."""
+    reader = row_reader(section, ncols)
+    if reader is None:
+        return None
     env: dict[str, Any] = {
         "_entries": struct.Struct("<" + _ENTRY_FIELDS * len(reader)).unpack_from,
         "_make": make_row, "_q": _Q, "_d": _D, "_dt": datetime, "_date": date,
@@ -78,8 +81,6 @@ def one_row_reader(reader: RowReader, make_row: Callable[[tuple[Any, ...]], Any]
     exprs = []
     for i, (kind, conv) in enumerate(reader):
         expr = _value(i, kind, conv is not None)
-        if expr is None:
-            return None
         if conv is not None and kind == KIND_TEXT:
             env[f"_c{i}"] = conv
         exprs.append(expr)

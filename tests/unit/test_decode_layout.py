@@ -103,14 +103,12 @@ def one(col: Col) -> list[Any]:
 
 
 def row(cols: Sequence[Col]) -> tuple[Any, ...]:
-    """The single-row path: the reader generated from row_reader, over a one-row section."""
+    """The single-row path: the reader generated for the section's shape, over it."""
     s = Section()
     for c in cols:
         s.add(c)
     view = s.build(prefix=16)
-    reader = D.row_reader(view, len(cols))
-    assert reader is not None
-    read = one_row_reader(reader, tuple)
+    read = one_row_reader(view, len(cols), tuple)
     assert read is not None
     values: tuple[Any, ...] = read(view.obj, 16)  # as the session calls it: the whole buffer, the section's offset
     return values
