@@ -338,13 +338,7 @@ class AsyncConn(ConnectionInfo):
             return
         self._closed = True
         self._detach()
-        s = self._session
-        if not s.closed:
-            self._native.close()
-            s.connection_lost(errors.ConnectionClosedError("the connection was closed"))
-        s.closed = True
-        s.close_error = errors.ConnectionClosedError("the connection was closed")
-
+        self._session.close()
 
     def is_busy(self) -> bool:
         """A transaction block or a stream holds the connection, or an operation is in flight."""

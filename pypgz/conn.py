@@ -146,12 +146,7 @@ class Conn(ConnectionInfo):
             return
         try:
             self._closed = True
-            s = self._session
-            if not s.closed:
-                self._native.close()
-                s.connection_lost(errors.ConnectionClosedError("the connection was closed"))
-            s.closed = True
-            s.close_error = errors.ConnectionClosedError("the connection was closed")
+            self._session.close()
             if self._control is not None:
                 self._control.close()
         finally:

@@ -519,6 +519,16 @@ class Session:
         for h in list(self.notice_handlers):
             h(notice)
 
+    def close(self) -> None:
+        """Closes the connection at the caller's request (Terminate, then the socket);
+        operations in flight fail with ConnectionClosedError."""
+        closed = errors.ConnectionClosedError("the connection was closed")
+        if not self.closed:
+            self.native.close()
+            self.connection_lost(closed)
+        self.closed = True
+        self.close_error = closed
+
     def connection_lost(self, cause: BaseException | None = None) -> None:
         """Marks the session closed and fails every operation in flight."""
         if self.closed and cause is None:
