@@ -361,10 +361,9 @@ class AsyncConn(ConnectionInfo):
             await self._gate()
         t = self._command_timeout if timeout is None else timeout
         s = self._session
-        st = s.cache.get(sql)
-        if st is not None and st.described and t is None:
+        st = s.cached(sql, args) if t is None else None
+        if st is not None:
             # The hot path: a cached, described statement, no timeout to arm.
-            s.cache.move_to_end(sql)
             op = self._execute_described(st, args, kind)
             fut = op.waiter
             if not fut.done():
@@ -379,10 +378,10 @@ class AsyncConn(ConnectionInfo):
                 return op
             if not op.retryable:
                 raise op.error
-        st = await self._describe(sql, t) if s.wants_description(sql, args) else None
+        st = await self._describe(sql, args, t) if s.wants_description(sql, args) else None
         op = await self._wait_op(self._submitted(s.submit_query(sql, args, kind=kind, statement=st, defer=True)), t)
         if op.error is not None and op.retryable:
-            st = await self._describe(sql, t) if s.wants_description(sql, args) else None
+            st = await self._describe(sql, args, t) if s.wants_description(sql, args) else None
             op = await self._wait_op(self._submitted(s.submit_query(sql, args, kind=kind, statement=st, defer=True)), t)
         if op.error is None and op.raw:
             await self._resolve_raw(op, t)
@@ -482,7 +481,7 @@ class AsyncConn(ConnectionInfo):
     async def _stream(self, sql: str, args: Sequence[Any], batch_rows: int, timeout: float | None) -> AsyncIterator[Record]:
         await self._hold()
         try:
-            st = await self._describe(sql, timeout)
+            st = await self._describe(sql, args, timeout)
             pending: deque[list[Record]] = deque()
             op = self._session.submit_query(sql, args, batch_rows=batch_rows, kind="stream", statement=st)
             op.on_batch = pending.append
@@ -522,8 +521,11 @@ class AsyncConn(ConnectionInfo):
         finally:
             self._arrival = None
 
-    async def _describe(self, sql: str, timeout: float | None) -> Statement:
-        op = await self._wait_op(self._submitted(self._session.submit_prepare(sql)), timeout)
+    async def _describe(self, sql: str, args: Sequence[Any], timeout: float | None) -> Statement:
+        """Makes sure the statement that runs ``sql`` with ``args`` is prepared and described,
+        so that its result formats are known before it runs (a stream cannot pause to ask
+        for text forms)."""
+        op = await self._wait_op(self._submitted(self._session.submit_prepare(sql, args)), timeout)
         op.result_or_raise()
         assert op.statement is not None
         return op.statement
@@ -533,7 +535,7 @@ class AsyncConn(ConnectionInfo):
         if self._owner is not None:
             await self._gate()
         s = self._session
-        op = await self._wait_op(self._submitted(s.submit_prepare(sql, name=s.explicit_name())), self._timeout(timeout))
+        op = await self._wait_op(self._submitted(s.submit_prepare(sql)), self._timeout(timeout))
         op.result_or_raise()
         assert op.statement is not None
         return AsyncPreparedStatement(self, op.statement)
@@ -541,7 +543,14 @@ class AsyncConn(ConnectionInfo):
     async def _run_prepared(self, st: Statement, args: Sequence[Any], timeout: float | None) -> Op:
         if self._owner is not None:
             await self._gate()
-        op = await self._wait_op(self._execute_described(st, args, "fetch"), self._timeout(timeout))
+        t = self._timeout(timeout)
+        s = self._session
+        if st.name and not st.reparse:
+            op = await self._wait_op(self._execute_described(st, args, "fetch"), t)
+            if op.error is None or not op.retryable:
+                return op.result_or_raise()
+            s.reprepare(st)
+        op = await self._wait_op(self._submitted(s.submit_query(st.sql, args, statement=st)), t)
         return op.result_or_raise()
 
     def transaction(self, isolation: str | None = None, readonly: bool = False, deferrable: bool = False) -> AsyncTransaction:
@@ -584,7 +593,7 @@ class AsyncConn(ConnectionInfo):
         probe = f"SELECT {cols} FROM {copy.table_ref(table_name, schema_name, None)} LIMIT 0"
         if self._owner is not None:
             await self._gate()
-        st = await self._describe(probe, self._timeout(timeout))
+        st = await self._describe(probe, (), self._timeout(timeout))
         described = st.columns or ()
         fields = [copy_field_encoder(c.type_oid, c.name) for c in described]
         sql = copy.copy_in_sql(target, " WITH (FORMAT binary)", where)

@@ -264,9 +264,8 @@ class Conn(ConnectionInfo):
         statement went stale, and resolving values of types libpgz cannot decode."""
         t = self._command_timeout if timeout is None else timeout
         s = self._session
-        st = s.cache.get(sql)
-        if st is not None and st.described:
-            s.cache.move_to_end(sql)
+        st = s.cached(sql, args)
+        if st is not None:
             with self._lock:
                 op = self._run_described(st, args, t, kind)
             if op.error is None:
@@ -274,10 +273,10 @@ class Conn(ConnectionInfo):
             if not op.retryable:
                 raise op.error
         with self._lock:
-            st = self._describe(sql, t) if s.wants_description(sql, args) else None
+            st = self._describe(sql, args, t) if s.wants_description(sql, args) else None
             op = self._wait_op(s.submit_query(sql, args, kind=kind, statement=st), timeout=t)
             if op.error is not None and op.retryable:
-                st = self._describe(sql, t) if s.wants_description(sql, args) else None
+                st = self._describe(sql, args, t) if s.wants_description(sql, args) else None
                 op = self._wait_op(s.submit_query(sql, args, kind=kind, statement=st), timeout=t)
             if op.error is None and op.raw:
                 self._resolve_raw(op, t)
@@ -385,7 +384,7 @@ class Conn(ConnectionInfo):
 
     def _stream(self, sql: str, args: Sequence[Any], batch_rows: int, timeout: float | None) -> Iterator[Record]:
         with self._lock:
-            st = self._describe(sql, timeout)
+            st = self._describe(sql, args, timeout)
             pending: list[list[Record]] = []
             op = self._session.submit_query(sql, args, batch_rows=batch_rows, kind="stream", statement=st)
             op.on_batch = pending.append
@@ -402,10 +401,11 @@ class Conn(ConnectionInfo):
                     op.on_batch = None
                     self._cancel_and_drain(op)
 
-    def _describe(self, sql: str, timeout: float | None) -> Statement:
-        """Makes sure the statement is prepared and described, so that its result formats
-        are known before it runs (a stream cannot pause to ask for text forms)."""
-        op = self._wait_op(self._session.submit_prepare(sql), timeout=timeout)
+    def _describe(self, sql: str, args: Sequence[Any], timeout: float | None) -> Statement:
+        """Makes sure the statement that runs ``sql`` with ``args`` is prepared and described,
+        so that its result formats are known before it runs (a stream cannot pause to ask
+        for text forms)."""
+        op = self._wait_op(self._session.submit_prepare(sql, args), timeout=timeout)
         op.result_or_raise()
         assert op.statement is not None
         return op.statement
@@ -414,14 +414,21 @@ class Conn(ConnectionInfo):
         """Prepares a statement; the result reports its parameter and column types and runs it."""
         s = self._session
         with self._lock:
-            op = self._wait_op(s.submit_prepare(sql, name=s.explicit_name()), timeout=self._timeout(timeout))
+            op = self._wait_op(s.submit_prepare(sql), timeout=self._timeout(timeout))
         op.result_or_raise()
         assert op.statement is not None
         return PreparedStatement(self, op.statement)
 
     def _run_prepared(self, st: Statement, args: Sequence[Any], timeout: float | None) -> Op:
+        t = self._timeout(timeout)
+        s = self._session
         with self._lock:
-            op = self._run_described(st, args, self._timeout(timeout), "fetch")
+            if st.name and not st.reparse:
+                op = self._run_described(st, args, t, "fetch")
+                if op.error is None or not op.retryable:
+                    return op.result_or_raise()
+                s.reprepare(st)
+            op = self._wait_op(s.submit_query(st.sql, args, statement=st), timeout=t)
         return op.result_or_raise()
 
     def transaction(self, isolation: str | None = None, readonly: bool = False, deferrable: bool = False) -> Transaction:
@@ -463,7 +470,7 @@ class Conn(ConnectionInfo):
         cols = ", ".join(quote_ident(c) for c in columns) if columns else "*"
         probe = f"SELECT {cols} FROM {copy.table_ref(table_name, schema_name, None)} LIMIT 0"
         with self._lock:
-            st = self._describe(probe, self._timeout(timeout))
+            st = self._describe(probe, (), self._timeout(timeout))
         described = st.columns or ()
         fields = [copy_field_encoder(c.type_oid, c.name) for c in described]
         sql = copy.copy_in_sql(target, " WITH (FORMAT binary)", where)

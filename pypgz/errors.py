@@ -87,6 +87,7 @@ class PostgresError(Error):
     """
 
     sqlstate_code: ClassVar[str | None] = None
+    client_hint: str | None = None
     _registry: ClassVar[dict[str, type[PostgresError]]] = {}
 
     severity: str | None
@@ -127,7 +128,14 @@ class PostgresError(Error):
             text += f"\nDETAIL:  {self.detail}"
         if self.hint:
             text += f"\nHINT:  {self.hint}"
+        if self.client_hint:
+            text += f"\nHINT (pypgz):  {self.client_hint}"
         return text
+
+    def add_client_hint(self, text: str) -> None:
+        """Adds pypgz's own advice to the message, apart from the fields the server sent."""
+        self.client_hint = text
+        self.args = (self._format(),)
 
     def as_dict(self) -> dict[str, str | None]:
         """Every field, by attribute name."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import secrets
 import struct
 from collections import OrderedDict, deque
 from typing import Any, Callable, Iterable, Sequence
@@ -21,7 +22,7 @@ from pypgz.codecs import oids as O
 from pypgz.codecs.decode import KIND_RAW, column_kinds, decode_columns
 from pypgz.codecs.row import OneRowReader, one_row_reader
 from pypgz.codecs.rowenc import RowEncoder, row_encoder
-from pypgz.codecs.encode import encode_first, encoder_for
+from pypgz.codecs.encode import declared_oids, encode_first, encoder_for
 from pypgz.record import Record, record_class
 
 log = logging.getLogger("pypgz")
@@ -29,8 +30,17 @@ log = logging.getLogger("pypgz")
 _HEADER = struct.Struct("<12I")
 _FIELD = struct.Struct("<IiIhhhH")
 _ALL_BINARY = b"\x01\x00"
-_SQLSTATE_STALE_STATEMENT = "26000"
+_SQLSTATE_NO_SUCH_STATEMENT = "26000"
+_SQLSTATE_DUPLICATE_STATEMENT = "42P05"
 _SQLSTATE_FEATURE_NOT_SUPPORTED = "0A000"
+_POOLER_HINT = (
+    "the prepared statement {name} is not on this server connection: behind a pooler in "
+    "transaction mode (PgBouncer) each transaction may run on another server connection; "
+    "connect with statement_cache_size=0"
+)
+
+# The statement cache's key: the SQL and the parameter types it is parsed with.
+CacheKey = tuple[str, tuple[int, ...]]
 
 
 class Column:
@@ -77,25 +87,31 @@ def _parse_rowdesc(rd: bytes, ncols: int) -> tuple[Column, ...]:
 
 
 class Statement:
-    """A statement prepared on the server under ``name`` (b"" = the unnamed one)."""
+    """A statement prepared on the server under ``name`` (b"" = the unnamed one, which is
+    parsed again with every run), with the parameter types ``parse_oids`` it is parsed with."""
 
     __slots__ = ("name", "sql", "sql_bytes", "parse_oids", "param_types", "encoders", "encode_row", "formats",
-                 "columns", "described", "plan")
+                 "columns", "described", "plan", "reparse")
 
-    def __init__(self, name: bytes, sql: str) -> None:
+    def __init__(self, name: bytes, sql: str, parse_oids: tuple[int, ...] = ()) -> None:
         self.name = name
         self.sql = sql
         self.sql_bytes = sql.encode()
-        self.parse_oids: tuple[int, ...] = ()
+        self.parse_oids = parse_oids
         self.param_types: tuple[int, ...] | None = None
         self.encoders: list[Callable[[Any], bytes]] | None = None
         self.encode_row: RowEncoder | None = None  # all arguments at once, when it can
         self.formats = _ALL_BINARY
         self.columns: tuple[Column, ...] | None = None
         self.described = False
+        self.reparse = False  # a described statement the server connection no longer has
         # The plan of its results once described: a statement's result shape cannot change
         # while it lives (the server fails its execution instead; see core/shapes.zig).
         self.plan: Plan | None = None
+
+    @property
+    def key(self) -> CacheKey:
+        return (self.sql, self.parse_oids)
 
     def learn(self, param_types: tuple[int, ...], columns: tuple[Column, ...] | None) -> None:
         """Records what the server said about the statement (ParameterDescription, RowDescription)."""
@@ -114,9 +130,7 @@ class Statement:
             # we declared; undeclared ones (oid 0) go as text for the server to infer.
             return b"".join([encoder_for(t)(a) for t, a in zip(self.parse_oids, args)])
         if len(encs) != len(args):
-            raise errors.InterfaceError(
-                f"the query has {len(encs)} parameter{'s' if len(encs) != 1 else ''} but {len(args)} argument{'s were' if len(args) != 1 else ' was'} given"
-            )
+            raise _arity_error(len(encs), len(args))
         if self.encode_row is not None:
             return self.encode_row(args)
         if len(args) == 1:
@@ -192,9 +206,15 @@ class Session:
     def __init__(self, native: N.NativeConn, *, statement_cache_size: int = 100) -> None:
         self.native = native
         self.ops: deque[Op] = deque()
-        self.cache: OrderedDict[str, Statement] = OrderedDict()
+        self.cache: OrderedDict[CacheKey, Statement] = OrderedDict()
         self.cache_size = statement_cache_size
         self._plans: dict[bytes, Plan] = {}
+        # Statement names carry a random tag: on a server connection shared through a pooler,
+        # no other client (nor another connection of this process) can make the same name.
+        self._name_prefix = b"__pgz_" + secrets.token_hex(6).encode()
+        # How many parameters the server said each SQL text has: a call with another count
+        # fails before anything is sent, whatever types its values would declare.
+        self._arity: dict[str, int] = {}
         self._counter = 0
         self.closed = False
         self.close_error: BaseException | None = None
@@ -208,29 +228,48 @@ class Session:
         if self.closed:
             raise errors.ConnectionClosedError("the connection is closed") from self.close_error
 
-    def _new_name(self) -> bytes:
+    def _new_name(self, kind: bytes = b"") -> bytes:
+        """A statement name never used before: every Parse of a named statement gets its own."""
         self._counter += 1
-        return b"__pgz_%d" % self._counter
+        return b"%s_%s%d" % (self._name_prefix, kind, self._counter)
 
-    def _statement_for(self, sql: str) -> tuple[Statement, bool]:
-        """The cached statement for ``sql`` and whether it still needs its Parse."""
+    def cached(self, sql: str, args: Sequence[Any]) -> Statement | None:
+        """The cached, described statement that runs ``sql`` with ``args`` (the hot path)."""
+        key = (sql, declared_oids(args))
+        st = self.cache.get(key)
+        if st is not None and st.described:
+            self.cache.move_to_end(key)
+            return st
+        return None
+
+    def _statement_for(self, sql: str, declared: tuple[int, ...]) -> tuple[Statement, bool]:
+        """The statement that runs ``sql`` parsed with ``declared`` types, and whether it
+        still needs its Parse. A new statement enters the cache only once its Parse is
+        queued (``_remember``), so a call that fails before leaves nothing behind."""
+        nparams = self._arity.get(sql)
+        if nparams is not None and nparams != len(declared):
+            raise _arity_error(nparams, len(declared))
         if self.cache_size <= 0:
-            return Statement(b"", sql), True
-        st = self.cache.get(sql)
+            return Statement(b"", sql, declared), True
+        key = (sql, declared)
+        st = self.cache.get(key)
         if st is not None:
-            self.cache.move_to_end(sql)
+            self.cache.move_to_end(key)
             return st, False
-        st = Statement(self._new_name(), sql)
-        self.cache[sql] = st
+        return Statement(self._new_name(), sql, declared), True
+
+    def _remember(self, st: Statement) -> None:
+        if not st.name:
+            return
+        self.cache[st.key] = st
         if len(self.cache) > self.cache_size:
             _, old = self.cache.popitem(last=False)
             self.native.close_statement(old.name)
-        return st, True
 
     def forget(self, st: Statement) -> None:
         """Drops a statement from the cache (and from the server, if it was named)."""
-        if self.cache.get(st.sql) is st:
-            del self.cache[st.sql]
+        if self.cache.get(st.key) is st:
+            del self.cache[st.key]
         if st.name and not self.closed:
             self.native.close_statement(st.name)
 
@@ -251,11 +290,13 @@ class Session:
         """Whether ``sql`` should be described before it runs with ``args``: only when it is
         not described yet and an argument is a list, whose PostgreSQL type (an array, or
         JSON) cannot be told from the value alone. Everything else runs in one round trip."""
+        if not any(isinstance(a, (list, tuple)) for a in args):
+            return False
         if self.cache_size > 0:
-            st = self.cache.get(sql)
+            st = self.cache.get((sql, declared_oids(args)))
             if st is not None and st.described:
                 return False
-        return any(isinstance(a, (list, tuple)) for a in args)
+        return True
 
     def submit_query(self, sql: str, args: Sequence[Any], *, batch_rows: int = 0, kind: str = "fetch",
                      statement: Statement | None = None, defer: bool = False) -> Op:
@@ -264,29 +305,29 @@ class Session:
         ``defer``: see ``Op.defer``."""
         self._check_open()
         if statement is not None and statement.described:
-            st, needs_parse = statement, False
-            if st.name and self.cache.get(sql) is st:
-                self.cache.move_to_end(sql)
+            # An unnamed statement travels with its Parse, under the types the server gave
+            # it: a pooler may run each Sync on another server connection.
+            st, needs_parse = statement, not statement.name or statement.reparse
+            st.reparse = False
         else:
-            st, needs_parse = self._statement_for(sql)
-        if needs_parse:
-            firsts = [encode_first(a) for a in args]
-            st.parse_oids = tuple(o for o, _ in firsts)
-            params = b"".join([e for _, e in firsts])
-            oids = struct.pack(f"<{len(firsts)}I", *st.parse_oids)
-            flags = N.EXEC_PARSE | N.EXEC_EXECUTE | (N.EXEC_DESCRIBE_STMT if st.name else 0)
-        else:
+            st, needs_parse = self._statement_for(sql, declared_oids(args))
+        if not needs_parse:
             params = st.encode(args)
             oids = b""
             flags = N.EXEC_EXECUTE
-        op = Op(kind, st, needs_parse)
+        elif st.described:
+            params = st.encode(args)
+            oids = _pack_oids(st.param_types or ())
+            flags = N.EXEC_PARSE | N.EXEC_EXECUTE
+        else:
+            params = b"".join([encode_first(a)[1] for a in args])
+            oids = _pack_oids(st.parse_oids)
+            flags = N.EXEC_PARSE | N.EXEC_EXECUTE | (N.EXEC_DESCRIBE_STMT if st.name else 0)
+        op = Op(kind, st, needs_parse and not st.described)
         op.defer = defer
-        try:
-            self._exec(flags, st, oids, params, len(args), 1, batch_rows)
-        except BaseException:
-            if needs_parse:
-                self.forget(st)
-            raise
+        self._exec(flags, st, oids, params, len(args), 1, batch_rows)
+        if op.parsed:
+            self._remember(st)
         self.ops.append(op)
         return op
 
@@ -302,41 +343,45 @@ class Session:
         for a in sets:
             if len(a) != nparams:
                 raise errors.InterfaceError(f"executemany: every argument set needs {nparams} values; got one with {len(a)}")
-        st, needs_parse = self._statement_for(sql)
-        try:
-            return ManyWriter(self, st, needs_parse, sets, nparams, collect_rows)
-        except BaseException:
-            if needs_parse:
-                self.forget(st)
-            raise
-
-    def submit_prepare(self, sql: str, *, name: bytes | None = None) -> Op:
-        """Queues Parse + Describe of a statement (cached, or under an explicit name)."""
-        self._check_open()
-        if name is None:
-            st, needs_parse = self._statement_for(sql)
+        declared, uniform = _declared_for_sets(sets, nparams)
+        if uniform:
+            st, needs_parse = self._statement_for(sql, declared)
         else:
+            # A column mixes values that would be declared differently: parsed afresh each
+            # time, never cached, so every run encodes them the same way.
+            st, needs_parse = Statement(b"", sql, declared), True
+        w = ManyWriter(self, st, needs_parse, sets, nparams, collect_rows)
+        if needs_parse:
+            self._remember(st)
+        return w
+
+    def submit_prepare(self, sql: str, args: Sequence[Any] | None = None) -> Op:
+        """Queues Parse + Describe of a statement: the cached one that runs ``sql`` with
+        ``args`` (declared as a first run would declare them, so that both paths give the
+        statement the same parameter types), or, without ``args``, one prepared explicitly:
+        kept out of the cache, every parameter type left to the server."""
+        self._check_open()
+        if args is not None:
+            st, needs_parse = self._statement_for(sql, declared_oids(args))
+        else:
+            name = self._new_name(b"p") if self.cache_size > 0 else b""
             st, needs_parse = Statement(name, sql), True
         if not needs_parse and st.described:
             op = Op("prepare", st)
             op.finished = True
             return op
         if needs_parse:
-            rc = self.native.exec(N.EXEC_PARSE | N.EXEC_DESCRIBE_STMT, st.name, st.sql_bytes, b"", b"", 0, 0, b"", 0)
+            oids = _pack_oids(st.parse_oids)
+            rc = self.native.exec(N.EXEC_PARSE | N.EXEC_DESCRIBE_STMT, st.name, st.sql_bytes, oids, b"", 0, 0, b"", 0)
         else:
             rc = self.native.exec(N.EXEC_DESCRIBE_STMT, st.name, b"", b"", b"", 0, 0, b"", 0)
         if rc != 0:
-            if needs_parse and name is None:
-                self.forget(st)
             self._exec_failed(rc)
+        if needs_parse and args is not None:
+            self._remember(st)
         op = Op("prepare", st, needs_parse)
         self.ops.append(op)
         return op
-
-    def explicit_name(self) -> bytes:
-        """A fresh name for a statement prepared explicitly (kept out of the LRU cache)."""
-        self._counter += 1
-        return b"__pgz_p%d" % self._counter
 
     def close_prepared(self, st: Statement) -> None:
         if not self.closed:
@@ -453,6 +498,12 @@ class Session:
             st = op.statement
             if st is not None and op.param_types is not None and (op.parsed or not st.described):
                 st.learn(op.param_types, op.columns)
+                self._learn_arity(st.sql, len(op.param_types))
+
+    def _learn_arity(self, sql: str, nparams: int) -> None:
+        if len(self._arity) > 4096:
+            self._arity.clear()
+        self._arity[sql] = nparams
 
     def _plan(self, rd: bytes, ncols: int) -> Plan:
         plan = self._plans.get(rd)
@@ -499,18 +550,38 @@ class Session:
             self.connection_lost(err)
         st = op.statement
         if st is not None:
-            code = err.sqlstate
-            stale = code == _SQLSTATE_STALE_STATEMENT or (
-                code == _SQLSTATE_FEATURE_NOT_SUPPORTED and "cached plan must not change result type" in err.message
-            )
-            if op.parsed or stale:
-                self.forget(st)
-            # A cached statement the server no longer knows (DEALLOCATE, DDL) is re-prepared
-            # and the query run again — unless a transaction was open, which the error aborted.
-            op.retryable = stale and not op.parsed and self.native.transaction_status() == ord("I")
+            self._statement_failed(op, st, err)
         op.error = err
         op.finished = True
         return op
+
+    def _statement_failed(self, op: Op, st: Statement, err: errors.PostgresError) -> None:
+        """Forgets a statement whose Parse failed or that went stale on the server, and
+        says whether the call may run again.
+
+        Stale: DDL changed its result type; or the server connection does not have it (a
+        DEALLOCATE, or a pooler that ran this transaction on another server connection)
+        or already has the name. Outside a transaction the call is re-prepared under a new
+        name and run again; inside one the error aborted the transaction, so it is raised,
+        with advice where a pooler is the likely cause."""
+        code = err.sqlstate
+        ours = bool(st.name) and _names(err.message, st.name.decode())
+        missing = ours and code in (_SQLSTATE_NO_SUCH_STATEMENT, _SQLSTATE_DUPLICATE_STATEMENT)
+        stale = missing or (
+            code == _SQLSTATE_FEATURE_NOT_SUPPORTED and "cached plan must not change result type" in err.message
+        )
+        if op.parsed or stale:
+            self.forget(st)
+        op.retryable = stale and self.native.transaction_status() == ord("I")
+        if missing and not op.retryable:
+            err.add_client_hint(_POOLER_HINT.format(name=st.name.decode()))
+
+    def reprepare(self, st: Statement) -> None:
+        """Gives an explicitly prepared statement that went stale a new name; its next run
+        parses it again with the parameter types the server gave it."""
+        if st.name:
+            st.name = self._new_name(b"p")
+            st.reparse = True
 
     def _notice(self) -> None:
         notice = errors.PostgresNotice(self.native.notice_fields())
@@ -616,9 +687,8 @@ class ManyWriter:
         flags = N.EXEC_EXECUTE if collect_rows else N.EXEC_EXECUTE | N.EXEC_DISCARD_ROWS
         oids = b""
         if needs_parse:
-            declared = _declared_oids(sets, nparams)
-            st.parse_oids = declared
-            oids = struct.pack(f"<{nparams}I", *declared)
+            declared = st.parse_oids
+            oids = _pack_oids(declared)
             self.encoders: list[Callable[[Any], bytes]] = [encoder_for(t) for t in declared]
             self.encode_row = row_encoder(declared)
             flags |= N.EXEC_PARSE | (N.EXEC_DESCRIBE_STMT if st.name else 0)
@@ -686,17 +756,58 @@ class ManyWriter:
         return self.op.result_or_raise()
 
 
-def _declared_oids(sets: Sequence[Sequence[Any]], nparams: int) -> tuple[int, ...]:
-    """Parse-time types for executemany: from the first non-NULL value of each column."""
+def _arity_error(nparams: int, nargs: int) -> errors.InterfaceError:
+    return errors.InterfaceError(
+        f"the query has {nparams} parameter{'s' if nparams != 1 else ''} but {nargs} "
+        f"argument{'s were' if nargs != 1 else ' was'} given"
+    )
+
+
+def _names(message: str, name: str) -> bool:
+    """Whether a server message names the statement ``name`` (not one whose name extends it)."""
+    at = message.find(name)
+    while at >= 0:
+        end = at + len(name)
+        if end == len(message) or not message[end].isdigit():
+            return True
+        at = message.find(name, end)
+    return False
+
+
+def _pack_oids(oids: Sequence[int]) -> bytes:
+    return struct.pack(f"<{len(oids)}I", *oids)
+
+
+# Column types of a set that mixes naive and aware values: the aware type holds both (a
+# naive value for timestamptz or timetz is taken as UTC; see codecs/encode.py).
+_TZ_MERGE = {
+    frozenset((O.TIMESTAMP, O.TIMESTAMPTZ)): O.TIMESTAMPTZ,
+    frozenset((O.TIME, O.TIMETZ)): O.TIMETZ,
+}
+
+
+def _declared_for_sets(sets: Sequence[Sequence[Any]], nparams: int) -> tuple[tuple[int, ...], bool]:
+    """Parse-time types for executemany, and whether every set agrees on them.
+
+    Sets of one shape (the usual case) are declared as one call with those values would
+    be. A column whose values would be declared differently (an int beside a float, say)
+    is left to the server (0) and the statement reported not uniform."""
+    shapes = set(map(declared_oids, sets))
+    if len(shapes) == 1:
+        return next(iter(shapes)), True
     out = []
+    uniform = True
     for i in range(nparams):
-        oid = 0
-        for s in sets:
-            if s[i] is not None:
-                oid = encode_first(s[i])[0]
-                break
-        out.append(oid)
-    return tuple(out)
+        # A NULL is declared 0 whatever the column: only the values say what it is.
+        seen = {declared_oids((s[i],))[0] for s in sets if s[i] is not None}
+        if len(seen) <= 1:
+            out.append(next(iter(seen), 0))
+            continue
+        merged = _TZ_MERGE.get(frozenset(seen))
+        if merged is None:
+            uniform = False
+        out.append(merged or 0)
+    return tuple(out), uniform
 
 
 def parse_rowcount(tag: str) -> int:

@@ -49,13 +49,13 @@ from ipaddress import (
     ip_interface,
     ip_network,
 )
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 from uuid import UUID
 
 from pypgz.codecs import oids
 from pypgz.errors import EncodeError
 
-__all__ = ["NULL_ENTRY", "PACKED", "TIMESTAMP_EXACT_US", "encode_first", "encode_text", "encoder_for"]
+__all__ = ["NULL_ENTRY", "PACKED", "TIMESTAMP_EXACT_US", "declared_oids", "encode_first", "encode_text", "encoder_for"]
 
 Encoder = Callable[[object], bytes]
 _Fn = Callable[[Any], bytes]
@@ -998,3 +998,40 @@ def encode_first(value: object) -> tuple[int, bytes]:
     except (struct.error, OverflowError):
         # Only a Decimal can be out of range here (weight or scale beyond numeric's).
         raise _out_of_range(value, oids.NUMERIC) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# what a statement is parsed with: the key of the statement cache
+
+
+# Python types whose declared oid depends on the value (aware or naive), never cached by type.
+_TZ_TYPES = (datetime, time)
+# Type -> the oid ``encode_first`` declares for every value of that type.
+_DECLARED: dict[type, int] = {
+    int: 0, str: 0, _NoneType: 0, bool: oids.BOOL, float: oids.FLOAT8, Decimal: oids.NUMERIC,
+    bytes: oids.BYTEA, UUID: oids.UUID, date: oids.DATE, timedelta: oids.INTERVAL,
+}
+
+
+def _declared_oid(value: object) -> int:
+    if isinstance(value, _TZ_TYPES):
+        aware = value.tzinfo is not None and value.utcoffset() is not None
+        if isinstance(value, datetime):
+            return oids.TIMESTAMPTZ if aware else oids.TIMESTAMP
+        return oids.TIMETZ if aware else oids.TIME
+    oid = encode_first(value)[0]
+    _DECLARED[type(value)] = oid
+    return oid
+
+
+def declared_oids(args: Sequence[Any]) -> tuple[int, ...]:
+    """The parameter types a statement is parsed with for ``args``: what ``encode_first``
+    declares for each value (0 where the server is left to infer the type).
+
+    The server's parameter types are a function of the SQL and these oids alone, and every
+    later value is encoded to the server's types, so a statement cached under (sql, oids)
+    stores each value the same way whichever call prepared it."""
+    try:
+        return tuple([_DECLARED[type(a)] for a in args])
+    except KeyError:
+        return tuple([_declared_oid(a) for a in args])
