@@ -95,6 +95,20 @@ def _tls_bin_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def pgbouncer(cluster: Cluster) -> Iterator[Any]:
+    """A real PgBouncer in transaction mode in front of the suite's cluster (tests/pgbouncer.py).
+    Under CI (where .ci/run installs it) a missing pgbouncer fails instead of skipping."""
+    from pgbouncer import PgBouncer, pgbouncer_binary
+
+    if pgbouncer_binary() is None:
+        if os.environ.get("CI"):
+            pytest.fail("pgbouncer is not installed; .ci/run installs Debian's pgbouncer")
+        pytest.skip("pgbouncer is not installed (apt-get install pgbouncer)")
+    with PgBouncer(cluster.host, cluster.port) as bouncer:
+        yield bouncer
+
+
+@pytest.fixture(scope="session")
 def dsn(request: pytest.FixtureRequest) -> str:
     """TCP DSN of the server under test, user postgres (or PYPGZ_TEST_DSN)."""
     external = external_dsn()
