@@ -22,7 +22,7 @@ from pypgz.codecs import oids as O
 from pypgz.codecs.decode import KIND_RAW, column_kinds, decode_columns
 from pypgz.codecs.row import OneRowReader, one_row_reader
 from pypgz.codecs.rowenc import RowEncoder, row_encoder
-from pypgz.codecs.encode import declared_oids, encode_first, encoder_for
+from pypgz.codecs.encode import declared_oids, encode_first, encoder_for, param_key
 from pypgz.record import Record, record_class
 
 log = logging.getLogger("pypgz")
@@ -39,8 +39,9 @@ _POOLER_HINT = (
     "connect with statement_cache_size=0"
 )
 
-# The statement cache's key: the SQL and the parameter types it is parsed with.
-CacheKey = tuple[str, tuple[int, ...]]
+# The statement cache's key: the SQL, and what decides the parameter types it is parsed
+# with (``param_key`` of the arguments; the declared oids themselves for executemany).
+CacheKey = tuple[str, tuple[object, ...]]
 
 
 class Column:
@@ -91,9 +92,10 @@ class Statement:
     parsed again with every run), with the parameter types ``parse_oids`` it is parsed with."""
 
     __slots__ = ("name", "sql", "sql_bytes", "parse_oids", "param_types", "encoders", "encode_row", "formats",
-                 "columns", "described", "plan", "reparse")
+                 "columns", "described", "plan", "reparse", "key")
 
-    def __init__(self, name: bytes, sql: str, parse_oids: tuple[int, ...] = ()) -> None:
+    def __init__(self, name: bytes, sql: str, parse_oids: tuple[int, ...] = (), key: CacheKey | None = None) -> None:
+        self.key = key
         self.name = name
         self.sql = sql
         self.sql_bytes = sql.encode()
@@ -108,10 +110,6 @@ class Statement:
         # The plan of its results once described: a statement's result shape cannot change
         # while it lives (the server fails its execution instead; see core/shapes.zig).
         self.plan: Plan | None = None
-
-    @property
-    def key(self) -> CacheKey:
-        return (self.sql, self.parse_oids)
 
     def learn(self, param_types: tuple[int, ...], columns: tuple[Column, ...] | None) -> None:
         """Records what the server said about the statement (ParameterDescription, RowDescription)."""
@@ -235,31 +233,44 @@ class Session:
 
     def cached(self, sql: str, args: Sequence[Any]) -> Statement | None:
         """The cached, described statement that runs ``sql`` with ``args`` (the hot path)."""
-        key = (sql, declared_oids(args))
+        key = (sql, param_key(args))
         st = self.cache.get(key)
         if st is not None and st.described:
             self.cache.move_to_end(key)
             return st
         return None
 
-    def _statement_for(self, sql: str, declared: tuple[int, ...]) -> tuple[Statement, bool]:
+    def _statement_for_args(self, sql: str, args: Sequence[Any]) -> tuple[Statement, bool]:
+        key = (sql, param_key(args))
+        st = self.cache.get(key) if self.cache_size > 0 else None
+        if st is not None:
+            self._check_arity(sql, len(args))
+            self.cache.move_to_end(key)
+            return st, False
+        return self._statement_for(sql, declared_oids(args), key)
+
+    def _check_arity(self, sql: str, nargs: int) -> None:
+        nparams = self._arity.get(sql)
+        if nparams is not None and nparams != nargs:
+            raise _arity_error(nparams, nargs)
+
+    def _statement_for(self, sql: str, declared: tuple[int, ...], key: CacheKey | None = None) -> tuple[Statement, bool]:
         """The statement that runs ``sql`` parsed with ``declared`` types, and whether it
         still needs its Parse. A new statement enters the cache only once its Parse is
         queued (``_remember``), so a call that fails before leaves nothing behind."""
-        nparams = self._arity.get(sql)
-        if nparams is not None and nparams != len(declared):
-            raise _arity_error(nparams, len(declared))
+        self._check_arity(sql, len(declared))
         if self.cache_size <= 0:
             return Statement(b"", sql, declared), True
-        key = (sql, declared)
+        if key is None:
+            key = (sql, declared)
         st = self.cache.get(key)
         if st is not None:
             self.cache.move_to_end(key)
             return st, False
-        return Statement(self._new_name(), sql, declared), True
+        return Statement(self._new_name(), sql, declared, key), True
 
     def _remember(self, st: Statement) -> None:
-        if not st.name:
+        if st.key is None:
             return
         self.cache[st.key] = st
         if len(self.cache) > self.cache_size:
@@ -268,7 +279,7 @@ class Session:
 
     def forget(self, st: Statement) -> None:
         """Drops a statement from the cache (and from the server, if it was named)."""
-        if self.cache.get(st.key) is st:
+        if st.key is not None and self.cache.get(st.key) is st:
             del self.cache[st.key]
         if st.name and not self.closed:
             self.native.close_statement(st.name)
@@ -293,7 +304,7 @@ class Session:
         if not any(isinstance(a, (list, tuple)) for a in args):
             return False
         if self.cache_size > 0:
-            st = self.cache.get((sql, declared_oids(args)))
+            st = self.cache.get((sql, param_key(args)))
             if st is not None and st.described:
                 return False
         return True
@@ -310,7 +321,7 @@ class Session:
             st, needs_parse = statement, not statement.name or statement.reparse
             st.reparse = False
         else:
-            st, needs_parse = self._statement_for(sql, declared_oids(args))
+            st, needs_parse = self._statement_for_args(sql, args)
         if not needs_parse:
             params = st.encode(args)
             oids = b""
@@ -362,7 +373,7 @@ class Session:
         kept out of the cache, every parameter type left to the server."""
         self._check_open()
         if args is not None:
-            st, needs_parse = self._statement_for(sql, declared_oids(args))
+            st, needs_parse = self._statement_for_args(sql, args)
         else:
             name = self._new_name(b"p") if self.cache_size > 0 else b""
             st, needs_parse = Statement(name, sql), True

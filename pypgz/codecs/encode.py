@@ -55,7 +55,7 @@ from uuid import UUID
 from pypgz.codecs import oids
 from pypgz.errors import EncodeError
 
-__all__ = ["NULL_ENTRY", "PACKED", "TIMESTAMP_EXACT_US", "declared_oids", "encode_first", "encode_text", "encoder_for"]
+__all__ = ["NULL_ENTRY", "PACKED", "TIMESTAMP_EXACT_US", "declared_oids", "encode_first", "param_key", "encode_text", "encoder_for"]
 
 Encoder = Callable[[object], bytes]
 _Fn = Callable[[Any], bytes]
@@ -1022,6 +1022,29 @@ def _declared_oid(value: object) -> int:
     oid = encode_first(value)[0]
     _DECLARED[type(value)] = oid
     return oid
+
+
+# Types whose values are all declared alike (everything but datetime and time and their
+# subclasses, where an aware value declares another type than a naive one).
+_KEY_BY_TYPE: set[type] = {int, str, _NoneType, bool, float, Decimal, bytes, UUID, date, timedelta, list, dict}
+
+
+def _key_part(value: object) -> object:
+    tp = type(value)
+    if isinstance(value, _TZ_TYPES):
+        return (tp, value.utcoffset() is not None)
+    _KEY_BY_TYPE.add(tp)
+    return tp
+
+
+def param_key(args: Sequence[Any]) -> tuple[object, ...]:
+    """What decides the types ``args`` declare (see ``declared_oids``), cheaply: their
+    Python types, and for datetimes and times whether each is aware. The statement
+    cache's key, with the SQL."""
+    key = tuple(map(type, args))
+    if _KEY_BY_TYPE.issuperset(key):
+        return key
+    return tuple([_key_part(a) for a in args])
 
 
 def declared_oids(args: Sequence[Any]) -> tuple[int, ...]:
