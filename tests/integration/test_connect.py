@@ -135,3 +135,81 @@ async def test_target_session_attrs(facade: str, cluster: Cluster) -> None:
     await conn.close()
     with pytest.raises(errors.ConnectionFailedError, match="read-only"):
         await _connect(facade, cluster.dsn() + "?target_session_attrs=read-only")
+
+
+@pytest.mark.parametrize(
+    ("suffix", "expected"),
+    [
+        ("?uzer=x", 'invalid URI query parameter: "uzer"'),
+        ("?key=key=value", 'extra key/value separator "=" in URI query parameter: "key"'),
+        ("?search_path=public", 'invalid URI query parameter: "search_path"'),
+    ],
+)
+async def test_unknown_uri_parameter_is_refused_before_connecting(
+    facade: str, cluster: Cluster, suffix: str, expected: str
+) -> None:
+    """As libpq does, before any connection is made (a DSNError, not the server's error):
+    sent to the server as a setting, a typo is a server error at best, and a setting the
+    user never meant at worst."""
+    with pytest.raises(errors.DSNError) as info:
+        await _connect(facade, cluster.dsn() + suffix)
+    assert str(info.value).startswith(expected)
+
+
+async def test_unknown_keyvalue_keyword_is_refused(facade: str, cluster: Cluster) -> None:
+    with pytest.raises(errors.DSNError, match='invalid connection option "uzer"'):
+        await _connect(facade, f"host=127.0.0.1 port={cluster.port} uzer=postgres")
+
+
+async def test_empty_ipv6_host_is_refused(facade: str) -> None:
+    with pytest.raises(errors.DSNError, match="IPv6 host address may not be empty"):
+        await _connect(facade, "postgres://[]")
+
+
+async def test_pypgz_options_beside_a_dsn_with_options(facade: str, cluster: Cluster) -> None:
+    conn = await _connect(
+        facade, cluster.dsn() + "?options=-c%20geqo%3Doff", statement_cache_size=0, command_timeout=30,
+        server_settings={"work_mem": "5MB"},
+    )
+    try:
+        assert await conn.fetchrow("SELECT current_setting('geqo'), current_setting('work_mem')") == ("off", "5MB")
+    finally:
+        await conn.close()
+
+
+def test_tcp_user_timeout_and_keepalives_are_set_on_the_socket(cluster: Cluster) -> None:
+    """The socket both facades hand to libpgz (open_socket) carries the libpq TCP settings."""
+    import socket
+
+    from pypgz.connect import open_socket
+    from pypgz.dsn import parse_dsn
+
+    params = parse_dsn(cluster.dsn() + "?tcp_user_timeout=12345&keepalives_idle=17&keepalives_count=4")
+    sock = open_socket(params.endpoints[0], 5.0, params)
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == 12345
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 17
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 4
+    finally:
+        sock.close()
+
+
+def _server_os_user(cluster: Cluster) -> str:
+    import pwd
+
+    return pwd.getpwuid(os.stat(cluster.data_dir / "postmaster.pid").st_uid).pw_name
+
+
+async def test_requirepeer_checks_the_servers_os_user(facade: str, cluster: Cluster) -> None:
+    """libpq's requirepeer: on a unix socket, the server process must run as that user."""
+    owner = _server_os_user(cluster)
+    conn = await _connect(facade, cluster.dsn(unix=True) + f"&requirepeer={owner}")
+    assert await conn.fetchval("SELECT 1") == 1
+    await conn.close()
+    with pytest.raises(errors.ConnectionFailedError) as info:
+        await _connect(facade, cluster.dsn(unix=True) + "&requirepeer=pgz_not_the_server")
+    assert f'requirepeer specifies "pgz_not_the_server", but actual peer user name is "{owner}"' in str(info.value)
+    # Over TCP there is no peer to check, as in libpq.
+    conn = await _connect(facade, cluster.dsn() + "?requirepeer=pgz_not_the_server")
+    await conn.close()
