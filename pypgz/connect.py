@@ -23,10 +23,6 @@ NO_TLS = "this version of pypgz does not support TLS yet"
 # The authentication methods pypgz can answer; a require_auth that allows them all is moot.
 AUTH_METHODS = frozenset({"none", "password", "md5", "scram-sha-256"})
 
-# SSLRequest: length 8, then the request code 1234.5679.
-_SSL_REQUEST = struct.pack("!ii", 8, 80877103)
-_PROBE_TIMEOUT = 5.0
-
 
 @dataclass(frozen=True)
 class Options:
@@ -92,48 +88,6 @@ def _require_auth_is_moot(methods: tuple[str, ...]) -> bool:
     if methods[0].startswith("!"):
         return not {m[1:] for m in methods} & AUTH_METHODS
     return AUTH_METHODS <= set(methods)
-
-
-def startup_error(err: BaseException, ep: Endpoint, params: ConnectParams) -> BaseException:
-    """The exception to raise for a failed start-up: ``err`` itself, unless the server
-    refused the connection because it was not over TLS.
-
-    That is a ConnectionFailedError saying so (the server's error is its ``__cause__``):
-    SQLSTATE 28000 from the server's pg_hba.conf check ("no pg_hba.conf entry for ...", or a
-    "reject" line), over TCP, from a server that offers TLS (asked again with an SSLRequest,
-    so that the claim holds whatever the server's language). Blocks for that one request:
-    the async facade calls it in the executor.
-    """
-    if not (
-        isinstance(err, errors.PostgresError)
-        and err.sqlstate == "28000"
-        and (err.fields.get("R") == "ClientAuthentication" or "pg_hba.conf" in err.message)
-        and not ep.is_unix
-        and server_offers_tls(ep, params)
-    ):
-        return err
-    if params.sslmode == "disable":
-        why = f'sslmode "disable" forbids it (and {NO_TLS})'
-    else:
-        why = f'{NO_TLS}: sslmode "{params.sslmode}" connected without it'
-    failure = errors.ConnectionFailedError(
-        f"could not connect to server at {describe(ep)}: the server requires TLS for this "
-        f'user and database (only "hostssl" lines of its pg_hba.conf can let them in), and '
-        f"{why}. The server said: {err.message}"
-    )
-    failure.__cause__ = err
-    return failure
-
-
-def server_offers_tls(ep: Endpoint, params: ConnectParams) -> bool:
-    """Whether the server answers an SSLRequest with "S" (a new connection, closed again)."""
-    timeout = min(params.connect_timeout or _PROBE_TIMEOUT, _PROBE_TIMEOUT)
-    try:
-        with socket.create_connection((ep.address, ep.port), timeout=timeout) as sock:
-            sock.sendall(_SSL_REQUEST)
-            return sock.recv(1) == b"S"
-    except OSError:
-        return False
 
 
 def startup_packet(params: ConnectParams) -> bytes:

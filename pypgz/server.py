@@ -368,17 +368,11 @@ class Cluster:
         bin_dir: Path | None = None,
         *,
         tls: bool = False,
-        require_tls: bool = False,
         settings: dict[str, str] | None = None,
         base_dir: Path | None = None,
     ) -> None:
         self.bin_dir = Path(bin_dir) if bin_dir is not None else embedded_bin_dir()
         self.tls = tls
-        # Every TCP line of pg_hba.conf a "hostssl" one: no plaintext TCP connection matches
-        # any (the unix socket stays open to all, with trust, for set-up).
-        self.require_tls = require_tls
-        if require_tls and not tls:
-            raise ClusterError("require_tls=True needs tls=True")
         self.settings = dict(settings or {})
         self.base_dir = Path(base_dir) if base_dir is not None else default_base_dir()
         self.version = server_version(self.bin_dir)
@@ -586,8 +580,6 @@ class Cluster:
                 f"host all {self.TLS_USER} {net} reject",
             ]
         lines.append(f"host all all {net} trust")
-        if self.require_tls:
-            lines = [re.sub(r"^host ", "hostssl ", line) for line in lines]
         self._write_server_file(self.data_dir / "pg_hba.conf", "\n".join(lines) + "\n")
 
     def _write_server_file(self, path: Path, text: str) -> None:
