@@ -3,20 +3,14 @@
 ``parse_dsn(dsn, **overrides)`` accepts a URL (``postgresql://`` or ``postgres://``), a
 libpq ``key=value`` string, or nothing, and returns a validated :class:`ConnectParams`.
 Each setting comes from the first of: keyword arguments, the DSN, the ``PG*`` environment
-variables, the defaults.
-
-As libpq does, a connection string may hold only libpq's keywords: an unknown one is an
-error that names it (``invalid URI query parameter: "uzer"``, ``invalid connection option
-"uzer"``).  Server settings go in ``options`` (``options=-c search_path=app``) or in the
-``server_settings`` argument.  A libpq keyword pypgz has no use for is accepted and ignored
-only where ignoring it can neither weaken security nor change a result (GSSAPI and Kerberos
-settings, TLS compression); the others are either implemented or refused with a DSNError.
-Errors are :class:`~pypgz.errors.DSNError` and name the bad part, never the password.
+variables, the defaults.  Unknown parameters become ``server_settings`` (startup
+parameters sent to the server), as in asyncpg; libpq keywords pypgz has no use for are
+accepted and ignored.  Errors are :class:`~pypgz.errors.DSNError` and name the bad part,
+never the password.
 """
 
 from __future__ import annotations
 
-import difflib
 import getpass
 import math
 import os
@@ -41,9 +35,6 @@ CHANNEL_BINDING = ("disable", "prefer", "require")
 SSL_NEGOTIATION = ("postgres", "direct")
 TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 AUTH_METHODS = ("password", "md5", "gss", "sspi", "scram-sha-256", "none")
-GSSENCMODES = ("disable", "prefer", "require")
-SSLCERTMODES = ("disable", "allow", "require")
-PROTOCOL_VERSIONS = ("3.0", "3.2", "latest")
 
 # libpq keywords pypgz uses, with the environment variable that supplies each.
 KEYWORDS: Mapping[str, str | None] = {
@@ -65,8 +56,6 @@ KEYWORDS: Mapping[str, str | None] = {
     "sslkey": "PGSSLKEY",
     "sslpassword": None,
     "sslcrl": "PGSSLCRL",
-    "sslcrldir": "PGSSLCRLDIR",
-    "sslcertmode": "PGSSLCERTMODE",
     "sslsni": "PGSSLSNI",
     "sslnegotiation": "PGSSLNEGOTIATION",
     "ssl_min_protocol_version": "PGSSLMINPROTOCOLVERSION",
@@ -80,34 +69,22 @@ KEYWORDS: Mapping[str, str | None] = {
     "keepalives_interval": None,
     "keepalives_count": None,
     "tcp_user_timeout": None,
-    "gssencmode": "PGGSSENCMODE",
+    "gssencmode": None,
     "replication": None,
-    "requirepeer": "PGREQUIREPEER",
-    "min_protocol_version": "PGMINPROTOCOLVERSION",
-    "max_protocol_version": "PGMAXPROTOCOLVERSION",
 }
 
-# libpq keywords that pypgz accepts and ignores: they only configure what pypgz does not
-# have (GSSAPI/Kerberos; TLS compression, which libpq ignores too; a TLS key log), so
-# ignoring them can neither weaken security nor change a result.
+# libpq keywords that pypgz accepts and ignores (no GSSAPI/Kerberos, no peer check).
 IGNORED_KEYWORDS = frozenset(
-    {"gsslib", "gssdelegation", "krbsrvname", "sslcompression", "sslkeylogfile"}
+    {
+        "gsslib",
+        "gssdelegation",
+        "krbsrvname",
+        "requirepeer",
+        "sslcompression",
+        "sslcertmode",
+        "sslcrldir",
+    }
 )
-
-# libpq keywords that pypgz refuses: ignoring them would connect somewhere else or
-# authenticate otherwise than the user asked.
-UNSUPPORTED_KEYWORDS: Mapping[str, str] = {
-    "service": "service files (service=...) are not supported",
-    "oauth_issuer": "OAuth authentication (oauth_issuer) is not supported",
-    "oauth_client_id": "OAuth authentication (oauth_client_id) is not supported",
-    "oauth_client_secret": "OAuth authentication (oauth_client_secret) is not supported",
-    "oauth_scope": "OAuth authentication (oauth_scope) is not supported",
-    "scram_client_key": "SCRAM keys in place of a password (scram_client_key) are not supported",
-    "scram_server_key": "SCRAM keys in place of a password (scram_server_key) are not supported",
-}
-
-# pypgz's own connection arguments: keyword arguments of connect(), not libpq keywords.
-OWN_ARGUMENTS = frozenset({"statement_cache_size", "command_timeout", "server_settings"})
 
 # Other spellings accepted for a keyword.
 ALIASES: Mapping[str, str] = {"database": "dbname"}
@@ -124,12 +101,10 @@ INT_KEYWORDS = frozenset(
     }
 )
 FLAG_KEYWORDS = frozenset({"sslsni", "keepalives", "replication"})
-PATH_KEYWORDS = frozenset({"passfile", "sslrootcert", "sslcert", "sslkey", "sslcrl", "sslcrldir"})
+PATH_KEYWORDS = frozenset({"passfile", "sslrootcert", "sslcert", "sslkey", "sslcrl"})
 
 # Settings that hold secrets: never shown in a repr or an error message.
-SECRET_KEYWORDS = frozenset(
-    {"password", "sslpassword", "oauth_client_secret", "scram_client_key", "scram_server_key"}
-)
+SECRET_KEYWORDS = frozenset({"password", "sslpassword"})
 
 
 @dataclass(frozen=True)
@@ -176,8 +151,6 @@ class ConnectParams:
     sslkey: str | None = None
     sslpassword: str | None = field(default=None, repr=False)
     sslcrl: str | None = None
-    sslcrldir: str | None = None
-    sslcertmode: str = "allow"
     sslsni: bool = True
     sslnegotiation: str = "postgres"
     ssl_min_protocol_version: str = "TLSv1.2"
@@ -190,10 +163,6 @@ class ConnectParams:
     keepalives_interval: int | None = None
     keepalives_count: int | None = None
     tcp_user_timeout: int | None = None  # milliseconds
-    gssencmode: str = "prefer"  # pypgz has no GSSAPI: "prefer" connects without it
-    requirepeer: str | None = None  # the server's OS user, checked on a unix socket
-    min_protocol_version: str = "3.0"
-    max_protocol_version: str | None = None
 
     def password_for(self, endpoint: Endpoint) -> str | None:
         """The explicit password, else the password file's entry for this endpoint."""
@@ -208,7 +177,7 @@ class ConnectParams:
 
 def parse_dsn(dsn: str | None = None, **overrides: object) -> ConnectParams:
     """Parse a DSN, apply keyword overrides, the environment and the defaults."""
-    dsn_opts = _parse_dsn_text(dsn or "")
+    dsn_opts, dsn_settings = _parse_dsn_text(dsn or "")
     kw_opts, kw_settings = _parse_overrides(overrides)
     env_opts = _from_environment()
     opts = {**env_opts, **dsn_opts, **kw_opts}
@@ -219,23 +188,19 @@ def parse_dsn(dsn: str | None = None, **overrides: object) -> ConnectParams:
     settings: dict[str, str] = {}
     if "options" in opts:
         settings["options"] = opts["options"]
+    settings.update(dsn_settings)
     settings.update(kw_settings)
     return _build(opts, settings, origins)
 
 
-def _parse_dsn_text(dsn: str) -> dict[str, str]:
-    """The libpq options of a DSN string; later keys win, empty values are dropped."""
+def _parse_dsn_text(dsn: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(known options, server settings) from a DSN string; empty values dropped."""
     text = dsn.strip()
-    pairs = _parse_url(text) if _is_url(text) else _parse_keyvalue(text)
-    opts: dict[str, str] = {}
-    for key, value in pairs:
-        if key in IGNORED_KEYWORDS:
-            continue
-        if value == "":
-            opts.pop(key, None)  # an empty value means "not set", as in libpq
-        else:
-            opts[key] = value
-    return opts
+    if _is_url(text):
+        pairs = _parse_url(text)
+    else:
+        pairs = _parse_keyvalue(text)
+    return _sort_pairs(pairs, "connection string")
 
 
 def _is_url(text: str) -> bool:
@@ -247,34 +212,26 @@ def _is_url(text: str) -> bool:
     return True
 
 
-def _keyword(name: str, what: str) -> str:
-    """The libpq keyword ``name`` stands for; an unknown or refused one is an error.
-
-    ``what`` says what the name is ("URI query parameter", "connection option",
-    "connection argument"): libpq's own words for the first two.
-    """
-    key = ALIASES.get(name, name)
-    if key in KEYWORDS or key in IGNORED_KEYWORDS:
-        return key
-    if key in UNSUPPORTED_KEYWORDS:
-        raise DSNError(UNSUPPORTED_KEYWORDS[key])
-    if what == "URI query parameter":
-        message = f'invalid URI query parameter: "{name}"'
-    elif what == "connection argument":
-        message = f'unknown connection argument "{name}"'
-    else:
-        message = f'invalid {what} "{name}"'
-    raise DSNError(message + _unknown_hint(key, what))
-
-
-def _unknown_hint(key: str, what: str) -> str:
-    if key in OWN_ARGUMENTS and what != "connection argument":
-        return f" ({key} is an argument of connect(), not part of a connection string)"
-    known = [*KEYWORDS, *ALIASES]
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.7)
-    if close:
-        return f' (did you mean "{close[0]}"?)'
-    return " (server settings go in options='-c name=value' or the server_settings argument)"
+def _sort_pairs(
+    pairs: list[tuple[str, str]], source: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Split (key, value) pairs into libpq options and server settings; later keys win."""
+    opts: dict[str, str] = {}
+    settings: dict[str, str] = {}
+    for key, value in pairs:
+        if key == "":
+            raise DSNError(f"invalid {source}: empty parameter name")
+        key = ALIASES.get(key, key)
+        if key in IGNORED_KEYWORDS:
+            continue
+        if key == "service":
+            raise DSNError(f"invalid {source}: service files (service=...) are not supported")
+        target = opts if key in KEYWORDS else settings
+        if value == "":
+            target.pop(key, None)  # an empty value means "not set", as in libpq
+        else:
+            target[key] = value
+    return opts, settings
 
 
 # --------------------------------------------------------------------------- URL form
@@ -308,7 +265,7 @@ def _parse_userinfo(userinfo: str) -> list[tuple[str, str]]:
     user, colon, password = userinfo.partition(":")
     pairs = [("user", _pct_decode(user, "user name"))]
     if colon:
-        pairs.append(("password", _pct_decode(password, "password", secret=True)))
+        pairs.append(("password", _pct_decode(password, "password")))
     return pairs
 
 
@@ -339,8 +296,6 @@ def _split_hostport(item: str) -> tuple[str, str]:
         if end < 0:
             raise DSNError(f'invalid connection string: missing "]" in IPv6 host "{item}"')
         host, after = item[1:end], item[end + 1 :]
-        if host == "":
-            raise DSNError("invalid connection string: IPv6 host address may not be empty in URI")
         if after and not after.startswith(":"):
             raise DSNError(f'invalid connection string: unexpected "{after}" after IPv6 host')
         return host, after[1:]
@@ -350,47 +305,23 @@ def _split_hostport(item: str) -> tuple[str, str]:
 
 def _parse_query(query: str) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
-    after_secret: str | None = None  # the secret parameter just before this one
     for item in query.split("&"):
         if not item:
             continue
         key, eq, value = item.partition("=")
-        name = _pct_decode(key, "URI query parameter name")
-        if name == "" and eq:
-            raise DSNError("invalid connection string: empty parameter name")
-        if after_secret is not None and (not eq or _is_unknown(name)):
-            # Most likely the rest of a secret with a raw "&" in it: do not echo it.
-            raise DSNError(
-                f'invalid URI query parameter after "{after_secret}" '
-                f'(percent-encode "&" in a value as %26)'
-            )
+        name = _pct_decode(key, "URL query parameter name")
         if not eq:
-            raise DSNError(f'missing key/value separator "=" in URI query parameter: "{name}"')
-        if "=" in value:
-            raise DSNError(
-                f'extra key/value separator "=" in URI query parameter: "{name}" '
-                f'(percent-encode "=" in a value as %3D)'
-            )
-        secret = ALIASES.get(name, name) in SECRET_KEYWORDS
-        decoded = _pct_decode(value, f'URI query parameter "{name}"', secret=secret)
+            raise DSNError(f'invalid URL query parameter "{name}": missing "="')
+        decoded = _pct_decode(value, f'URL query parameter "{name}"')
         if name == "ssl" and decoded == "true":
             pairs.append(("sslmode", "require"))  # JDBC spelling, accepted by libpq too
         else:
-            pairs.append((_keyword(name, "URI query parameter"), decoded))
-        after_secret = name if secret else None
+            pairs.append((name, decoded))
     return pairs
 
 
-def _is_unknown(name: str) -> bool:
-    key = ALIASES.get(name, name)
-    return key not in KEYWORDS and key not in IGNORED_KEYWORDS and key != "ssl"
-
-
-def _pct_decode(text: str, what: str, *, secret: bool = False) -> str:
-    """Strict percent-decoding (as libpq: a bad or NUL escape is an error; "+" stays).
-
-    The error quotes the bad escape, except in a secret (a password), which it never shows.
-    """
+def _pct_decode(text: str, what: str) -> str:
+    """Strict percent-decoding (as libpq: a bad or NUL escape is an error; "+" stays)."""
     if "%" not in text:
         return text
     out = bytearray()
@@ -403,8 +334,7 @@ def _pct_decode(text: str, what: str, *, secret: bool = False) -> str:
             continue
         digits = text[i + 1 : i + 3]
         if len(digits) != 2 or not all(d in "0123456789abcdefABCDEF" for d in digits):
-            token = "" if secret else f' "%{digits}"'
-            raise DSNError(f"invalid percent-encoded token{token} in {what}")
+            raise DSNError(f"invalid percent-encoded token in {what}")
         if digits == "00":
             raise DSNError(f"forbidden value %00 in percent-encoded {what}")
         out.append(int(digits, 16))
@@ -421,27 +351,13 @@ def _pct_decode(text: str, what: str, *, secret: bool = False) -> str:
 def _parse_keyvalue(text: str) -> list[tuple[str, str]]:
     """libpq conninfo: ``key = value key2='quoted \\' value'``."""
     pairs: list[tuple[str, str]] = []
-    after_secret: str | None = None  # a secret keyword whose value was not quoted
     pos = _skip_space(text, 0)
     while pos < len(text):
-        name, pos = _read_key(text, pos, after_secret)
-        if after_secret is not None and _is_unknown(name):
-            # Most likely the rest of a secret with a space in it: do not echo it.
-            raise DSNError(_after_secret_message(after_secret))
-        key = _keyword(name, "connection option")
-        quoted = pos < len(text) and text[pos] == "'"
-        value, pos = _read_value(text, pos, name)
+        key, pos = _read_key(text, pos)
+        value, pos = _read_value(text, pos, key)
         pairs.append((key, value))
-        after_secret = key if key in SECRET_KEYWORDS and not quoted else None
         pos = _skip_space(text, pos)
     return pairs
-
-
-def _after_secret_message(secret: str) -> str:
-    return (
-        f'invalid connection string after the value of "{secret}" '
-        f"(quote a value that contains spaces: {secret}='...')"
-    )
 
 
 def _skip_space(text: str, pos: int) -> int:
@@ -450,18 +366,14 @@ def _skip_space(text: str, pos: int) -> int:
     return pos
 
 
-def _read_key(text: str, pos: int, after_secret: str | None) -> tuple[str, int]:
+def _read_key(text: str, pos: int) -> tuple[str, int]:
     start = pos
     while pos < len(text) and text[pos] != "=" and not text[pos].isspace():
         pos += 1
     key = text[start:pos]
     pos = _skip_space(text, pos)
     if pos >= len(text) or text[pos] != "=":
-        if after_secret is not None:
-            raise DSNError(_after_secret_message(after_secret))
         raise DSNError(f'invalid connection string: missing "=" after "{key}" in key=value form')
-    if key == "":
-        raise DSNError("invalid connection string: empty parameter name")
     return key, _skip_space(text, pos + 1)
 
 
@@ -501,7 +413,9 @@ def _parse_overrides(overrides: Mapping[str, object]) -> tuple[dict[str, str], d
         if name == "server_settings":
             settings = _settings_argument(value)
             continue
-        key = _keyword(name, "connection argument")
+        key = ALIASES.get(name, name)
+        if key not in KEYWORDS and key not in IGNORED_KEYWORDS:
+            raise DSNError(f'unknown connection argument "{name}"')
         if key in IGNORED_KEYWORDS:
             continue
         text = _argument_text(name, value)
@@ -575,8 +489,6 @@ def _build(
         sslkey=opts.get("sslkey"),
         sslpassword=opts.get("sslpassword"),
         sslcrl=opts.get("sslcrl"),
-        sslcrldir=opts.get("sslcrldir"),
-        sslcertmode=_choice(opts, "sslcertmode", SSLCERTMODES, "allow"),
         sslsni=_flag(opts, "sslsni", True),
         sslnegotiation=_choice(opts, "sslnegotiation", SSL_NEGOTIATION, "postgres"),
         ssl_min_protocol_version=_tls_version(opts, "ssl_min_protocol_version") or "TLSv1.2",
@@ -589,9 +501,6 @@ def _build(
         keepalives_interval=_nonneg_int(opts, "keepalives_interval"),
         keepalives_count=_nonneg_int(opts, "keepalives_count"),
         tcp_user_timeout=_nonneg_int(opts, "tcp_user_timeout"),
-        gssencmode=_choice(opts, "gssencmode", GSSENCMODES, "prefer"),
-        requirepeer=opts.get("requirepeer"),
-        **_protocol_versions(opts),
     )
 
 
@@ -621,36 +530,13 @@ def _os_user() -> str:
 def _sslmode(opts: Mapping[str, str]) -> str:
     given = opts.get("sslmode")
     if given is None and opts.get("sslrootcert") == "system":
-        mode = "verify-full"  # libpq: sslrootcert=system implies full verification
-    else:
-        mode = _choice(opts, "sslmode", SSLMODES, "prefer")
+        return "verify-full"  # libpq: sslrootcert=system implies full verification
+    mode = _choice(opts, "sslmode", SSLMODES, "prefer")
     if opts.get("sslrootcert") == "system" and mode != "verify-full":
         raise DSNError(
             f'weak sslmode "{mode}" may not be used with sslrootcert=system (use "verify-full")'
         )
-    direct = _choice(opts, "sslnegotiation", SSL_NEGOTIATION, "postgres") == "direct"
-    if direct and mode not in ("require", "verify-ca", "verify-full"):
-        raise DSNError(
-            f'weak sslmode "{mode}" may not be used with sslnegotiation=direct '
-            '(use "require", "verify-ca", or "verify-full")'
-        )
     return mode
-
-
-def _protocol_versions(opts: Mapping[str, str]) -> dict[str, str]:
-    """min_protocol_version and max_protocol_version (libpq 18), checked against each other."""
-    found: dict[str, str] = {}
-    for key in ("min_protocol_version", "max_protocol_version"):
-        value = opts.get(key)
-        if value is not None:
-            found[key] = _choice(opts, key, PROTOCOL_VERSIONS, value)
-    order = {"3.0": 0, "3.2": 1, "latest": 1}  # libpq 18: "latest" is 3.2
-    low, high = found.get("min_protocol_version"), found.get("max_protocol_version")
-    if low is not None and high is not None and order[low] > order[high]:
-        raise DSNError(
-            f'min_protocol_version "{low}" is greater than max_protocol_version "{high}"'
-        )
-    return found
 
 
 def _choice(opts: Mapping[str, str], key: str, allowed: tuple[str, ...], default: str) -> str:
