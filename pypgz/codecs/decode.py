@@ -30,7 +30,7 @@ from pypgz.errors import DecodeError
 __all__ = [
     "KIND_I64", "KIND_F64", "KIND_BOOL", "KIND_TEXT", "KIND_BYTES", "KIND_UUID",
     "KIND_INTERVAL", "KIND_ARRAY", "KIND_RAW", "KIND_DATETIME", "KIND_DATE", "KIND_RECORD", "COL_HAS_NULLS",
-    "COL_TEXT_FORMAT", "ENTRY_SIZE", "column_kinds", "decode_columns", "entry_oid", "raw_entry", "row_reader",
+    "COL_TEXT_FORMAT", "ENTRY_SIZE", "column_kinds", "decode_columns", "raw_entry", "row_reader",
 ]  # fmt: skip
 
 KIND_I64: Final = 1
@@ -53,7 +53,6 @@ ENTRY_SIZE: Final = 64
 # kind, flags, reserved, oid, count, nnulls, data_off, data_len, aux_off, aux_len, nulls_off, child, pad
 _ENTRY: Final = struct.Struct("<BBHIIIQQQQQII")
 assert _ENTRY.size == ENTRY_SIZE
-_OID: Final = struct.Struct("<I")
 
 _Entry = tuple[int, int, int, int, int, int, int, int, int, int, int, int, int]
 _Conv = Callable[[str], Any]
@@ -273,10 +272,6 @@ def month_days(months: int) -> int:
     return -((-months // 12) * 365 + (-months % 12) * 30)
 
 
-# month_days of the first hundred years either way, looked up at C speed
-_MONTH_DAYS: Final = {m: month_days(m) for m in range(-1200, 1201)}
-
-
 def _decode_interval(mv: memoryview, e: _Entry) -> list[Any]:
     """16 bytes per value: int64 µs, int32 days, int32 months (see ``month_days``)."""
     data = mv[e[6] : e[6] + e[7]]
@@ -284,10 +279,7 @@ def _decode_interval(mv: memoryview, e: _Entry) -> list[Any]:
     i32 = data.cast("i").tolist()
     months = i32[3::4]
     if any(months):
-        extra = list(map(_MONTH_DAYS.get, months))
-        if None in extra:  # beyond a hundred years
-            extra = list(map(month_days, months))
-        days: Any = map(add, i32[2::4], extra)
+        days: Any = map(add, i32[2::4], map(month_days, months))
     else:
         days = i32[2::4]
     total = list(map(add, map(mul, days, repeat(_US_PER_DAY)), us))
@@ -463,12 +455,6 @@ def decode_columns(buf: bytes | bytearray | memoryview, nentries: int, ncols: in
     unpack = _ENTRY.unpack_from
     entries: list[_Entry] = [unpack(mv, ENTRY_SIZE * i) for i in range(nentries)]
     return [_decode_entry(mv, entries, i, src, base, raw) for i in range(ncols)]
-
-
-def entry_oid(buf: bytes, index: int, base: int = 0) -> int:
-    """The type oid of entry ``index`` of the section at ``base``."""
-    oid: int = _OID.unpack_from(buf, base + ENTRY_SIZE * index + 4)[0]
-    return oid
 
 
 def raw_entry(buf: bytes, index: int, base: int = 0) -> tuple[int, bytes, bytes, bytes]:
