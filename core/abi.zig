@@ -12,7 +12,6 @@ const gpa = std.heap.c_allocator;
 const err_closed: c_int = -1;
 const err_bad_params: c_int = -2;
 const err_no_memory: c_int = -3;
-const err_malformed: c_int = -4;
 
 fn slice(ptr: ?[*]const u8, len: usize) []const u8 {
     return if (ptr) |p| p[0..len] else &.{};
@@ -142,36 +141,6 @@ export fn pgz_cancel_packet(c: *Conn, buf: [*]u8, cap: usize) usize {
 
 export fn pgz_binary_supported(type_oid: u32) c_int {
     return @intFromBool(types.codecFor(type_oid, 1).kind() != .raw);
-}
-
-export fn pgz_register_type(c: *Conn, type_oid: u32, elem: u32, as: u32) c_int {
-    const ok = c.registerType(type_oid, elem, as) catch return err_no_memory;
-    return if (ok) 0 else err_bad_params;
-}
-
-export fn pgz_decode_values(
-    c: *Conn,
-    type_oid: u32,
-    data: ?[*]const u8,
-    data_len: usize,
-    offsets: [*]const u64,
-    n: u32,
-    nulls: ?[*]const u32,
-    nnulls: u32,
-    ptr: *[*]const u8,
-    len: *usize,
-    nentries: *u32,
-) c_int {
-    const ns: []const u32 = if (nulls) |p| p[0..nnulls] else &.{};
-    const sec, const count = c.decodeValues(type_oid, slice(data, data_len), offsets[0 .. @as(usize, n) + 1], ns) catch |e| return switch (e) {
-        error.BadParameters => err_bad_params,
-        error.ProtocolViolation => err_malformed,
-        error.OutOfMemory => err_no_memory,
-    };
-    ptr.* = sec.ptr;
-    len.* = sec.len;
-    nentries.* = @intCast(count);
-    return 0;
 }
 
 export fn pgz_copy_data(c: *Conn, data: ?[*]const u8, len: usize) c_int {

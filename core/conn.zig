@@ -18,7 +18,6 @@ const backend = @import("protocol/backend.zig");
 const Transport = @import("transport.zig").Transport;
 const Builder = @import("batch/builder.zig").Builder;
 const ColumnDesc = @import("batch/builder.zig").ColumnDesc;
-const types = @import("batch/types.zig");
 const md5 = @import("auth/md5.zig");
 const scram = @import("auth/scram.zig");
 const sasl = @import("auth/sasl.zig");
@@ -144,13 +143,6 @@ pub const Conn = struct {
     params_blob: std.ArrayList(u8) = .empty,
 
     builder: Builder,
-    /// Types registered for this connection's server (enums, domains, composites, arrays
-    /// of them): `builder` and `values` decode them.
-    type_map: types.TypeMap = .{},
-    /// Decodes values that arrived undecoded, once their type is registered
-    /// (`decodeValues`); apart from `builder`, which may hold a result in progress.
-    values: Builder,
-    values_out: std.ArrayList(u8) = .empty,
     rowdesc: std.ArrayList(u8) = .empty,
     /// The type and format of each column of `rowdesc`.
     cols: std.ArrayList(ColumnDesc) = .empty,
@@ -186,9 +178,7 @@ pub const Conn = struct {
 
     pub fn init(gpa: Allocator, socket: posix.fd_t, startup_params: []const u8, password: []const u8) Allocator.Error!*Conn {
         const self = try gpa.create(Conn);
-        self.* = .{ .gpa = gpa, .io = Transport.initPlain(socket), .builder = Builder.init(gpa), .values = Builder.init(gpa) };
-        self.builder.types = &self.type_map;
-        self.values.types = &self.type_map;
+        self.* = .{ .gpa = gpa, .io = Transport.initPlain(socket), .builder = Builder.init(gpa) };
         errdefer self.deinit();
         self.password = try gpa.dupe(u8, password);
         self.user = try gpa.dupe(u8, findParam(startup_params, "user") orelse "");
@@ -218,9 +208,6 @@ pub const Conn = struct {
         self.params.deinit(gpa);
         self.params_blob.deinit(gpa);
         self.builder.deinit();
-        self.values.deinit();
-        self.values_out.deinit(gpa);
-        self.type_map.deinit(gpa);
         self.rowdesc.deinit(gpa);
         self.paramdesc.deinit(gpa);
         self.tag.deinit(gpa);
@@ -349,45 +336,6 @@ pub const Conn = struct {
 
     /// Queues a Close of a prepared statement, to travel with the next operation. Its
     /// CloseComplete carries nothing and is skipped wherever it arrives.
-    /// Registers how values of a type the server numbered at CREATE TYPE time decode (see
-    /// `types.Alias`); false when that is not a registration libpgz can use. It applies
-    /// to the row descriptions that arrive from now on.
-    pub fn registerType(self: *Conn, type_oid: u32, elem: u32, as: u32) Allocator.Error!bool {
-        return self.type_map.put(self.gpa, type_oid, .{ .elem = elem, .as = as });
-    }
-
-    pub const DecodeValuesError = error{ BadParameters, ProtocolViolation, OutOfMemory };
-
-    /// The column section (batch/LAYOUT.md) of one column of type `type_oid` holding the
-    /// binary values `data[offsets[i]..offsets[i + 1]]` (NULL where `nulls`, ascending,
-    /// lists i), and its entry count; valid until the next call. For values that arrived
-    /// as RAW, decoded once their type is registered.
-    pub fn decodeValues(self: *Conn, type_oid: u32, data: []const u8, offsets: []const u64, nulls: []const u32) DecodeValuesError!struct { []const u8, usize } {
-        if (offsets.len == 0 or offsets.len - 1 > std.math.maxInt(u32)) return error.BadParameters;
-        const n = offsets.len - 1;
-        for (0..n) |i| {
-            if (offsets[i] > offsets[i + 1] or offsets[i + 1] > data.len) return error.BadParameters;
-        }
-        for (nulls, 0..) |x, k| {
-            if (x >= n or (k > 0 and x <= nulls[k - 1])) return error.BadParameters;
-        }
-        const b = &self.values;
-        try b.setColumns(&.{.{ .oid = type_oid, .format = 1 }});
-        defer b.clearRows();
-        var k: usize = 0;
-        for (0..n) |i| {
-            if (k < nulls.len and nulls[k] == i) {
-                k += 1;
-                try b.addValue(null);
-            } else {
-                try b.addValue(data[@intCast(offsets[i])..@intCast(offsets[i + 1])]);
-            }
-        }
-        self.values_out.clearRetainingCapacity();
-        try b.writeColumns(self.gpa, &self.values_out);
-        return .{ self.values_out.items, b.entryCount() };
-    }
-
     pub fn closeStatement(self: *Conn, name: []const u8) ExecError!void {
         if (self.close_kind != .open) return error.Closed;
         self.shapes.forget(self.gpa, name);

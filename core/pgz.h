@@ -42,7 +42,6 @@ typedef struct pgz_conn pgz_conn;
 #define PGZ_ERR_CLOSED      (-1) /* the connection is closed */
 #define PGZ_ERR_BAD_PARAMS  (-2) /* the parameter block does not match nparams/nsets */
 #define PGZ_ERR_NO_MEMORY   (-3)
-#define PGZ_ERR_MALFORMED   (-4) /* pgz_decode_values: a value does not match its type's wire format */
 
 /* ---- why a connection closed (pgz_close_reason) ------------------------------------- */
 
@@ -220,7 +219,6 @@ typedef struct pgz_field {
 #define PGZ_KIND_RAW       9
 #define PGZ_KIND_DATETIME 10
 #define PGZ_KIND_DATE     11
-#define PGZ_KIND_RECORD   12
 #define PGZ_COL_HAS_NULLS  1
 
 typedef struct pgz_column {
@@ -240,29 +238,6 @@ typedef struct pgz_column {
 /* 1 if libpgz decodes values of this type in binary format, else 0 (request such
  * columns in text format to receive their text form). */
 int pgz_binary_supported(uint32_t type_oid);
-
-/*
- * Registers how values of a type the server numbered when it was created (an enum, a
- * domain, a composite, an array of one: pypgz looks them up in pg_type) are decoded
- * from now on, on this connection: as the built-in type `as` (text for an enum, the base
- * type for a domain, record for a composite); for an array type, `elem` is the element
- * oid its values carry and the elements decode as `as` (else 0). It applies to row
- * descriptions that arrive after the call. Returns 0, or PGZ_ERR_BAD_PARAMS when
- * `type_oid` is a built-in type or `as` one libpgz has no decoder for.
- */
-int pgz_register_type(pgz_conn *c, uint32_t type_oid, uint32_t elem, uint32_t as);
-
-/*
- * Decodes `n` binary values of type `type_oid` (value i: data[offsets[i] .. offsets[i+1]],
- * NULL where the ascending `nulls` list i) into a column section of one column
- * (core/batch/LAYOUT.md) at *ptr/*len with *nentries entries, valid until the next
- * pgz_decode_values or pgz_free on the connection: values that arrived as PGZ_KIND_RAW
- * before their type was registered. It does not touch a result in progress. Returns 0,
- * PGZ_ERR_BAD_PARAMS (offsets or nulls out of range), PGZ_ERR_MALFORMED or PGZ_ERR_NO_MEMORY.
- */
-int pgz_decode_values(pgz_conn *c, uint32_t type_oid, const uint8_t *data, size_t data_len,
-                      const uint64_t *offsets, uint32_t n, const uint32_t *nulls, uint32_t nnulls,
-                      const uint8_t **ptr, size_t *len, uint32_t *nentries);
 
 /* Points *ptr/*len at the result buffer of the last PGZ_EV_BATCH/PGZ_EV_DONE. */
 void pgz_result(pgz_conn *c, const uint8_t **ptr, size_t *len);

@@ -35,7 +35,6 @@ MORE_INPUT = 0x100
 ERR_CLOSED = -1
 ERR_BAD_PARAMS = -2
 ERR_NO_MEMORY = -3
-ERR_MALFORMED = -4
 
 OPEN = 0
 CLOSED_BY_USER = 1
@@ -98,11 +97,6 @@ _SIGNATURES: dict[str, tuple[list[type], type | None]] = {
     "pgz_parameter": ([_vp, _bp], ctypes.c_char_p),
     "pgz_parameters": ([_vp, ctypes.POINTER(_vp), ctypes.POINTER(_sz)], _c),
     "pgz_binary_supported": ([_u32], _c),
-    "pgz_register_type": ([_vp, _u32, _u32, _u32], _c),
-    "pgz_decode_values": (
-        [_vp, _u32, _bp, _sz, _bp, _u32, _bp, _u32, ctypes.POINTER(_vp), ctypes.POINTER(_sz), ctypes.POINTER(_u32)],
-        _c,
-    ),
     "pgz_copy_data": ([_vp, _bp, _sz], _c),
     "pgz_copy_end": ([_vp, _bp, _sz], _c),
     "pgz_pending_output": ([_vp], _sz),
@@ -281,28 +275,6 @@ class NativeConn:
 
     def wait_writable(self, timeout_ms: int) -> int:
         return _blocking.pgz_wait_writable(self._h, timeout_ms)
-
-    def register_type(self, type_oid: int, elem: int, as_oid: int) -> bool:
-        """Registers how a type numbered by the server decodes (pgz_register_type); False
-        when libpgz cannot use the registration."""
-        rc = _lib.pgz_register_type(self._h, type_oid, elem, as_oid)
-        if rc == ERR_NO_MEMORY:
-            raise MemoryError("libpgz out of memory")
-        return rc == 0
-
-    def decode_values(self, type_oid: int, data: bytes, offsets: bytes, nulls: bytes) -> tuple[int, bytes]:
-        """The column section of binary values of one type (pgz_decode_values): ``offsets``
-        holds n + 1 uint64, ``nulls`` the uint32 indexes of the NULL values. Returns
-        (entry count, section), or raises ValueError for a malformed value."""
-        n = (len(offsets) >> 3) - 1
-        count = ctypes.c_uint32()
-        rc = _lib.pgz_decode_values(self._h, type_oid, data, len(data), offsets, n, nulls, len(nulls) >> 2,
-                                    self._ptr_ref, self._len_ref, ctypes.byref(count))
-        if rc == ERR_NO_MEMORY:
-            raise MemoryError("libpgz out of memory")
-        if rc != 0:
-            raise ValueError("malformed value" if rc == ERR_MALFORMED else f"bad arguments ({rc})")
-        return count.value, _string_at(self._ptr.value or 0, self._len.value)
 
     def cancel_packet(self) -> bytes:
         buf = ctypes.create_string_buffer(300)

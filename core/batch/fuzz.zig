@@ -13,9 +13,8 @@ const ColumnDesc = builder.ColumnDesc;
 const Codec = types.Codec;
 const oid = types.oid;
 
-/// One column of every decoder, arrays of several element kinds, a text-format column,
-/// two RAW ones (a plain type and an array of one), and records (fields of any of
-/// several types, nested records and arrays of records among them).
+/// One column of every decoder, arrays of several element kinds, a text-format column
+/// and two RAW ones (a plain type and an array of one).
 const all_columns = [_]ColumnDesc{
     .{ .oid = oid.bool_, .format = 1 },     .{ .oid = oid.int2, .format = 1 },
     .{ .oid = oid.int4, .format = 1 },      .{ .oid = oid.int8, .format = 1 },
@@ -33,20 +32,12 @@ const all_columns = [_]ColumnDesc{
     .{ .oid = 1185, .format = 1 },          .{ .oid = 1041, .format = 1 },
     .{ .oid = 2951, .format = 1 },          .{ .oid = 1001, .format = 1 },
     .{ .oid = 1000, .format = 1 },          .{ .oid = 1017, .format = 1 },
-    .{ .oid = oid.record, .format = 1 },    .{ .oid = 2287, .format = 1 },
-    .{ .oid = oid.xid8, .format = 1 },      .{ .oid = oid.void_, .format = 1 },
-    .{ .oid = 271, .format = 1 },
 };
-
-/// Field types of generated records.
-const field_oids = [_]u32{ oid.int4, oid.text, oid.numeric, 1007, 600, oid.record, 2287, oid.timestamptz, oid.bool_, 1009 };
 
 const Gen = struct {
     r: std.Random,
     out: *std.ArrayList(u8),
     gpa: Allocator,
-    /// records nested so far
-    depth: u8 = 0,
 
     fn bytes(self: Gen, s: []const u8) void {
         self.out.appendSlice(self.gpa, s) catch @panic("oom");
@@ -119,27 +110,6 @@ const Gen = struct {
                 for (0..@as(usize, if (v6) 16 else 4)) |_| self.int(u8, if (r.boolean()) 0 else r.int(u8));
             },
             .array => self.array(elem_oid),
-            .record => self.record(),
-            .xid8 => self.random(8),
-            .void => {},
-        }
-    }
-
-    fn record(self: Gen) void {
-        const r = self.r;
-        const n = r.uintAtMost(u32, 4);
-        self.int(i32, @intCast(n));
-        var inner = self;
-        inner.depth += 1;
-        for (0..n) |_| {
-            var o = field_oids[r.uintLessThan(usize, field_oids.len)];
-            if (self.depth >= 3 and (o == oid.record or o == 2287)) o = oid.int4;
-            self.int(u32, o);
-            if (r.uintLessThan(u8, 6) == 0) {
-                self.int(i32, -1);
-                continue;
-            }
-            inner.field(types.codecFor(o, 1), types.arrayElement(o) orelse 0);
         }
     }
 

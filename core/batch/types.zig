@@ -15,7 +15,6 @@ pub const Kind = enum(u8) {
     raw = 9,
     datetime = 10,
     date = 11,
-    record = 12,
 };
 
 /// How one value of a column is decoded; resolved in setColumns so the row loop only switches.
@@ -26,8 +25,6 @@ pub const Codec = enum {
     int8,
     /// unsigned 32-bit: oid, xid, cid and the reg* types
     oid,
-    /// unsigned 64-bit (its int64 slot holds the bits; Python reads it unsigned)
-    xid8,
     float4,
     float8,
     /// bytes copied as they are (binary text types and every text-format column)
@@ -47,25 +44,20 @@ pub const Codec = enum {
     inet,
     cidr,
     array,
-    /// a row value (anonymous record or composite): its fields, each of its own type
-    record,
-    /// no value at all: written as a NULL
-    void,
     raw,
 
     pub fn kind(self: Codec) Kind {
         return switch (self) {
             .bool => .bool,
-            .int2, .int4, .int8, .oid, .xid8 => .i64,
+            .int2, .int4, .int8, .oid => .i64,
             .float4, .float8 => .f64,
-            .text, .char, .jsonb, .numeric, .time, .timetz, .inet, .cidr, .void => .text,
+            .text, .char, .jsonb, .numeric, .time, .timetz, .inet, .cidr => .text,
             .timestamp, .timestamptz => .datetime,
             .date => .date,
             .interval => .interval,
             .uuid => .uuid,
             .bytea => .bytes,
             .array => .array,
-            .record => .record,
             .raw => .raw,
         };
     }
@@ -112,9 +104,6 @@ pub const oid = struct {
     pub const regnamespace = 4089;
     pub const regrole = 4096;
     pub const regcollation = 4191;
-    pub const record = 2249;
-    pub const void_ = 2278;
-    pub const xid8 = 5069;
 };
 
 /// Decoder for a column of type `type_oid` sent in `format` (0 text, 1 binary).
@@ -151,9 +140,6 @@ pub fn scalarCodec(type_oid: u32) Codec {
         oid.bytea => .bytea,
         oid.inet => .inet,
         oid.cidr => .cidr,
-        oid.record => .record,
-        oid.void_ => .void,
-        oid.xid8 => .xid8,
         else => .raw,
     };
 }
@@ -192,64 +178,8 @@ pub fn arrayElement(array_oid: u32) ?u32 {
         2211 => oid.regtype,
         2951 => oid.uuid,
         3807 => oid.jsonb,
-        271 => oid.xid8,
-        2287 => oid.record,
         else => null,
     };
-}
-
-/// How values of a type the server numbered at CREATE TYPE time (an enum, a domain, a
-/// composite, an array of one) are decoded, as pypgz registers it after looking the type
-/// up in pg_type: with the codec of the built-in type `as`; for an array type, `elem` is
-/// the element oid its values carry, and the elements decode as `as`.
-pub const Alias = struct { elem: u32, as: u32 };
-
-/// The registered types of one connection (its server's catalog).
-pub const TypeMap = struct {
-    map: std.AutoHashMapUnmanaged(u32, Alias) = .empty,
-
-    pub fn deinit(self: *TypeMap, gpa: std.mem.Allocator) void {
-        self.map.deinit(gpa);
-    }
-
-    /// Registers `type_oid`; false (and nothing kept) when it is a built-in type or `as`
-    /// has no decoder, or `elem` is itself an array (arrays hold no arrays).
-    pub fn put(self: *TypeMap, gpa: std.mem.Allocator, type_oid: u32, a: Alias) error{OutOfMemory}!bool {
-        if (codecFor(type_oid, 1) != .raw) return false;
-        if (scalarCodec(a.as) == .raw or arrayElement(a.as) != null) return false;
-        if (a.elem != 0 and (arrayElement(a.elem) != null or a.elem == type_oid)) return false;
-        try self.map.put(gpa, type_oid, a);
-        return true;
-    }
-};
-
-/// The decoder of a column or field, with what its entries hold.
-pub const Resolved = struct {
-    codec: Codec,
-    /// the oid written to the entry: the type's own, or the built-in one it decodes as
-    oid: u32,
-    /// `.array`: the element oid the values carry, and the elements' codec and entry oid
-    elem_wire: u32 = 0,
-    elem_codec: Codec = .raw,
-    elem_oid: u32 = 0,
-};
-
-/// `codecFor`, then, for a type libpgz does not know, the registered alias in `map`.
-pub fn resolve(map: ?*const TypeMap, type_oid: u32, format: u16) Resolved {
-    if (format == 0) return .{ .codec = .text, .oid = type_oid };
-    if (arrayElement(type_oid)) |e| {
-        return .{ .codec = .array, .oid = type_oid, .elem_wire = e, .elem_codec = scalarCodec(e), .elem_oid = e };
-    }
-    const c = scalarCodec(type_oid);
-    if (c != .raw) return .{ .codec = c, .oid = type_oid };
-    if (map) |m| {
-        if (m.map.get(type_oid)) |a| {
-            const ac = scalarCodec(a.as);
-            if (a.elem != 0) return .{ .codec = .array, .oid = type_oid, .elem_wire = a.elem, .elem_codec = ac, .elem_oid = a.as };
-            return .{ .codec = ac, .oid = a.as };
-        }
-    }
-    return .{ .codec = .raw, .oid = type_oid };
 }
 
 test "codec choice" {
@@ -263,11 +193,6 @@ test "codec choice" {
     try std.testing.expectEqual(Kind.datetime, scalarCodec(oid.timestamptz).kind());
     try std.testing.expectEqual(Kind.date, scalarCodec(oid.date).kind());
     try std.testing.expectEqual(Kind.text, codecFor(oid.timestamp, 0).kind()); // text format stays text
-    try std.testing.expectEqual(Codec.record, codecFor(2249, 1));
-    try std.testing.expectEqual(Kind.record, scalarCodec(oid.record).kind());
-    try std.testing.expectEqual(Codec.array, codecFor(2287, 1));
-    try std.testing.expectEqual(Kind.i64, codecFor(oid.xid8, 1).kind());
-    try std.testing.expectEqual(Kind.text, codecFor(oid.void_, 1).kind());
     // every array element oid maps to a scalar decoder, never to another array or RAW
     var a: u32 = 0;
     while (a < 5000) : (a += 1) {
@@ -276,30 +201,4 @@ test "codec choice" {
             try std.testing.expect(arrayElement(e) == null);
         }
     }
-}
-
-test "registered types" {
-    const gpa = std.testing.allocator;
-    var m: TypeMap = .{};
-    defer m.deinit(gpa);
-    try std.testing.expect(try m.put(gpa, 16390, .{ .elem = 0, .as = oid.text })); // an enum
-    try std.testing.expect(try m.put(gpa, 16389, .{ .elem = 16390, .as = oid.text })); // its array
-    try std.testing.expect(try m.put(gpa, 16400, .{ .elem = 0, .as = oid.record })); // a composite
-    try std.testing.expect(!try m.put(gpa, oid.int4, .{ .elem = 0, .as = oid.text })); // built in
-    try std.testing.expect(!try m.put(gpa, 16401, .{ .elem = 0, .as = 600 })); // point: no decoder
-    try std.testing.expect(!try m.put(gpa, 16402, .{ .elem = 0, .as = 1007 })); // as an array
-    try std.testing.expect(!try m.put(gpa, 16403, .{ .elem = 1007, .as = oid.int4 })); // elements arrays
-    const e = resolve(&m, 16390, 1);
-    try std.testing.expectEqual(Codec.text, e.codec);
-    try std.testing.expectEqual(@as(u32, oid.text), e.oid);
-    const a = resolve(&m, 16389, 1);
-    try std.testing.expectEqual(Codec.array, a.codec);
-    try std.testing.expectEqual(@as(u32, 16389), a.oid);
-    try std.testing.expectEqual(@as(u32, 16390), a.elem_wire);
-    try std.testing.expectEqual(Codec.text, a.elem_codec);
-    try std.testing.expectEqual(Codec.record, resolve(&m, 16400, 1).codec);
-    try std.testing.expectEqual(Codec.text, resolve(&m, 16389, 0).codec);
-    try std.testing.expectEqual(Codec.raw, resolve(&m, 16401, 1).codec);
-    try std.testing.expectEqual(Codec.raw, resolve(null, 16390, 1).codec);
-    try std.testing.expectEqual(Codec.int4, resolve(&m, oid.int4, 1).codec);
 }

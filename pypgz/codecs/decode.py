@@ -29,8 +29,8 @@ from pypgz.errors import DecodeError
 
 __all__ = [
     "KIND_I64", "KIND_F64", "KIND_BOOL", "KIND_TEXT", "KIND_BYTES", "KIND_UUID",
-    "KIND_INTERVAL", "KIND_ARRAY", "KIND_RAW", "KIND_DATETIME", "KIND_DATE", "KIND_RECORD", "COL_HAS_NULLS",
-    "COL_TEXT_FORMAT", "ENTRY_SIZE", "column_kinds", "decode_columns", "raw_entry", "row_reader",
+    "KIND_INTERVAL", "KIND_ARRAY", "KIND_RAW", "KIND_DATETIME", "KIND_DATE", "COL_HAS_NULLS",
+    "COL_TEXT_FORMAT", "ENTRY_SIZE", "column_kinds", "decode_columns", "row_reader",
 ]  # fmt: skip
 
 KIND_I64: Final = 1
@@ -44,7 +44,6 @@ KIND_ARRAY: Final = 8
 KIND_RAW: Final = 9
 KIND_DATETIME: Final = 10
 KIND_DATE: Final = 11
-KIND_RECORD: Final = 12
 
 COL_HAS_NULLS: Final = 1
 COL_TEXT_FORMAT: Final = 2
@@ -121,10 +120,6 @@ def _text_bytea(text: str) -> bytes:
     raise ValueError("not in hex format")
 
 
-def _nothing(text: str) -> None:
-    return None
-
-
 def _infinite(conv: _Conv, pos: str, neg: str) -> _Conv:
     """A date/time parser for text format that maps ``infinity`` as the binary path does."""
 
@@ -174,8 +169,6 @@ _TEXT_FORMAT: Final[dict[int, tuple[_Conv, str, str]]] = {
     26: (int, "0", "oid"),
     28: (int, "0", "xid"),
     29: (int, "0", "cid"),
-    5069: (int, "0", "xid8"),
-    2278: (_nothing, "", "void"),
     700: (float, "0", "float4"),
     701: (float, "0", "float8"),
     17: (_text_bytea, "\\x", "bytea"),
@@ -264,24 +257,12 @@ _ONE_US: Final = timedelta(microseconds=1)
 _US_PER_DAY: Final = 86_400_000_000
 
 
-def month_days(months: int) -> int:
-    """The days ``months`` count as: 365 a year and 30 a month, the sign kept (asyncpg's
-    and psycopg's rule: -14 months are -(365 + 60) days)."""
-    if months >= 0:
-        return (months // 12) * 365 + (months % 12) * 30
-    return -((-months // 12) * 365 + (-months % 12) * 30)
-
-
 def _decode_interval(mv: memoryview, e: _Entry) -> list[Any]:
-    """16 bytes per value: int64 µs, int32 days, int32 months (see ``month_days``)."""
+    """16 bytes per value: int64 µs, int32 days, int32 months; a month counts as 30 days."""
     data = mv[e[6] : e[6] + e[7]]
     us = data.cast("q").tolist()[0::2]
     i32 = data.cast("i").tolist()
-    months = i32[3::4]
-    if any(months):
-        days: Any = map(add, i32[2::4], map(month_days, months))
-    else:
-        days = i32[2::4]
+    days = map(add, i32[2::4], map(mul, i32[3::4], repeat(30)))
     total = list(map(add, map(mul, days, repeat(_US_PER_DAY)), us))
     try:
         # timedelta * int is much faster than the keyword constructor
@@ -297,7 +278,6 @@ def _decode_interval(mv: memoryview, e: _Entry) -> list[Any]:
 
 _UTC: Final = timezone.utc
 _TIMESTAMPTZ: Final = 1184
-_XID8: Final = 5069
 _DATE_TYPES: Final = {1082: "date", 1114: "timestamp", 1184: "timestamptz"}
 
 # datetime(state, tz) and date(state) rebuild a value from its pickle state at C speed;
@@ -341,12 +321,11 @@ def _nest(elems: list[Any], start: int, dims: list[int]) -> list[Any]:
     return [_nest(elems, start + k * step, inner) for k in range(dims[0])]
 
 
-def _decode_array(mv: memoryview, entries: list[_Entry], e: _Entry, src: bytes | None, base: int,
-                  raw: _RawMap | None) -> list[Any]:
+def _decode_array(mv: memoryview, entries: list[_Entry], e: _Entry, src: bytes | None, base: int) -> list[Any]:
     count = e[4]
     starts = mv[e[6] : e[6] + e[7]].cast("I").tolist()
     shape = mv[e[8] : e[8] + e[9]].cast("I").tolist()
-    elems = _decode_entry(mv, entries, e[11], src, base, raw)
+    elems = _decode_entry(mv, entries, e[11], src, base)
     if len(shape) == 2 * count and shape[0::2].count(1) == count:
         # all one-dimensional (then every shape record is [1, length])
         return [elems[a:b] for a, b in zip(starts, starts[1:])]
@@ -365,36 +344,13 @@ def _decode_array(mv: memoryview, entries: list[_Entry], e: _Entry, src: bytes |
     return values
 
 
-def _decode_record(mv: memoryview, entries: list[_Entry], e: _Entry, src: bytes | None, base: int,
-                   raw: _RawMap | None) -> list[Any]:
-    """A tuple per value, of its fields' values: value k's fields are field numbers
-    starts[k] .. starts[k + 1], field f is value pairs[2f + 1] of entry pairs[2f]."""
-    starts = mv[e[6] : e[6] + e[7]].cast("I").tolist()
-    pairs = mv[e[8] : e[8] + e[9]].cast("I").tolist()
-    where = pairs[0::2]
-    at = pairs[1::2]
-    decoded = {k: _decode_entry(mv, entries, k, src, base, raw) for k in set(where)}
-    if len(decoded) == 1:
-        vals = decoded[where[0]]
-        flat = [vals[i] for i in at]
-    else:
-        flat = [decoded[k][i] for k, i in zip(where, at)]
-    return [tuple(flat[a:b]) for a, b in zip(starts, starts[1:])]
-
-
-# RAW entries found while decoding, or their values decoded since: entry index -> values
-# (None: found, still undecoded).
-_RawMap = dict[int, "list[Any] | None"]
-
-
-def _decode_entry(mv: memoryview, entries: list[_Entry], index: int, src: bytes | None, base: int,
-                  raw: _RawMap | None = None) -> list[Any]:
+def _decode_entry(mv: memoryview, entries: list[_Entry], index: int, src: bytes | None, base: int) -> list[Any]:
     e = entries[index]
     kind, nnulls, off, length = e[0], e[5], e[6], e[7]
     nulls: list[int] = mv[e[10] : e[10] + 4 * nnulls].cast("I").tolist() if nnulls else []
     values: list[Any] | list[int] | list[float] | list[bool]
     if kind == KIND_I64:
-        values = mv[off : off + length].cast("q" if e[3] != _XID8 else "Q").tolist()
+        values = mv[off : off + length].cast("q").tolist()
     elif kind == KIND_TEXT:
         return _decode_text(mv, e, nulls)
     elif kind == KIND_DATETIME:
@@ -405,23 +361,14 @@ def _decode_entry(mv: memoryview, entries: list[_Entry], index: int, src: bytes 
         values = mv[off : off + length].cast("d").tolist()
     elif kind == KIND_BOOL:
         values = mv[off : off + length].cast("?").tolist()
-    elif kind == KIND_BYTES:
-        values = _decode_bytes(mv, e, src, base)
-    elif kind == KIND_RAW:
-        if raw is not None:
-            known = raw.get(index)
-            if known is not None:
-                return known  # decoded since it arrived
-            raw[index] = None
+    elif kind == KIND_BYTES or kind == KIND_RAW:
         values = _decode_bytes(mv, e, src, base)
     elif kind == KIND_UUID:
         values = _decode_uuid(mv, e)
     elif kind == KIND_INTERVAL:
         values = _decode_interval(mv, e)
     elif kind == KIND_ARRAY:
-        values = _decode_array(mv, entries, e, src, base, raw)
-    elif kind == KIND_RECORD:
-        values = _decode_record(mv, entries, e, src, base, raw)
+        values = _decode_array(mv, entries, e, src, base)
     else:
         raise DecodeError(f"unknown column kind {kind} in a result batch")
     return _with_nulls(values, nulls)
@@ -440,33 +387,16 @@ def _as_bytes_view(buf: bytes | bytearray | memoryview) -> memoryview:
     return mv
 
 
-def decode_columns(buf: bytes | bytearray | memoryview, nentries: int, ncols: int, base: int = 0,
-                   raw: _RawMap | None = None) -> list[list[object]]:
+def decode_columns(buf: bytes | bytearray | memoryview, nentries: int, ncols: int, base: int = 0) -> list[list[object]]:
     """Decode the column section that starts at offset ``base`` of buf into ncols lists of
-    Python values.
-
-    ``raw``, when given, collects the entries of kind RAW (values of a type libpgz had no
-    decoder for: they decode to bytes) under their index, mapped to None; an index mapped
-    to a list instead takes those values in place of the entry's (see ``raw_entry``)."""
+    Python values."""
     mv = _as_bytes_view(buf)
     if base:
         mv = mv[base:]
     src = buf if type(buf) is bytes else None
     unpack = _ENTRY.unpack_from
     entries: list[_Entry] = [unpack(mv, ENTRY_SIZE * i) for i in range(nentries)]
-    return [_decode_entry(mv, entries, i, src, base, raw) for i in range(ncols)]
-
-
-def raw_entry(buf: bytes, index: int, base: int = 0) -> tuple[int, bytes, bytes, bytes]:
-    """Entry ``index`` (of kind RAW) of the section at ``base``: (type oid, its values
-    concatenated, the count + 1 uint64 offsets of them, the uint32 indexes of its NULLs),
-    as ``pgz_decode_values`` takes them to decode them once their type is known."""
-    mv = _as_bytes_view(buf)[base:]
-    e: _Entry = _ENTRY.unpack_from(mv, ENTRY_SIZE * index)
-    if e[0] != KIND_RAW:
-        raise ValueError(f"entry {index} is of kind {e[0]}, not RAW")
-    return (e[3], bytes(mv[e[6] : e[6] + e[7]]), bytes(mv[e[8] : e[8] + e[9]]),
-            bytes(mv[e[10] : e[10] + 4 * e[5]]))  # fmt: skip
+    return [_decode_entry(mv, entries, i, src, base) for i in range(ncols)]
 
 
 # (kind, the converter of a TEXT column or the tzinfo of a DATETIME column, else None)
@@ -484,7 +414,7 @@ def row_reader(buf: memoryview, ncols: int) -> RowReader | None:
         if kind == KIND_TEXT:
             spec = (_TEXT_FORMAT if e[1] & COL_TEXT_FORMAT else _TEXT).get(e[3])
             reader.append((kind, None if spec is None else spec[0]))
-        elif kind in (KIND_I64, KIND_F64, KIND_BOOL, KIND_BYTES, KIND_DATE) and e[3] != _XID8:
+        elif kind in (KIND_I64, KIND_F64, KIND_BOOL, KIND_BYTES, KIND_DATE):
             reader.append((kind, None))
         elif kind == KIND_DATETIME:
             reader.append((kind, _UTC if e[3] == _TIMESTAMPTZ else None))
